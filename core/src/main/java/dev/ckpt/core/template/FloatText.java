@@ -81,30 +81,70 @@ final class FloatText {
         return render(negative, d, code, precision, upper, alternate, addDotZero);
     }
 
+    /**
+     * Python's repr digits: the shortest digit string that reads back to {@code magnitude}, the closest
+     * one when several have that length. A round-tripping string of n digits implies one of n + 1, so the
+     * search walks down from the length of Java's own (round-tripping, sometimes one digit longer) output.
+     */
     private static Digits shortest(double magnitude, BigDecimal exact) {
         if (magnitude == 0) {
             return new Digits("0", 1);
         }
-        for (int n = 1; n < 17; n++) {
-            BigDecimal down = exact.round(new MathContext(n, RoundingMode.DOWN));
-            BigDecimal up = exact.round(new MathContext(n, RoundingMode.UP));
-            boolean downOk = Double.parseDouble(down.toString()) == magnitude;
-            boolean upOk = Double.parseDouble(up.toString()) == magnitude;
-            if (downOk && upOk) {
-                int cmp = exact.subtract(down).compareTo(up.subtract(exact));
-                if (cmp == 0) {
-                    return Digits.of(exact.round(new MathContext(n, RoundingMode.HALF_EVEN)));
+        int n = Math.min(17, Math.max(1, significantDigits(Double.toString(magnitude))));
+        Digits best = closestRoundTrip(magnitude, exact, n);
+        if (best == null) {
+            return Digits.of(exact.round(new MathContext(17, RoundingMode.HALF_EVEN)));
+        }
+        while (n > 1) {
+            Digits shorter = closestRoundTrip(magnitude, exact, n - 1);
+            if (shorter == null) {
+                break;
+            }
+            best = shorter;
+            n--;
+        }
+        return best;
+    }
+
+    /** The n-digit neighbour of {@code exact} that reads back to {@code magnitude} (closest wins), or null. */
+    private static Digits closestRoundTrip(double magnitude, BigDecimal exact, int n) {
+        BigDecimal down = exact.round(new MathContext(n, RoundingMode.DOWN));
+        BigDecimal up = exact.round(new MathContext(n, RoundingMode.UP));
+        boolean downOk = Double.parseDouble(down.toString()) == magnitude;
+        boolean upOk = Double.parseDouble(up.toString()) == magnitude;
+        if (downOk && upOk) {
+            int cmp = exact.subtract(down).compareTo(up.subtract(exact));
+            if (cmp == 0) {
+                return Digits.of(exact.round(new MathContext(n, RoundingMode.HALF_EVEN)));
+            }
+            return Digits.of(cmp < 0 ? down : up);
+        }
+        if (downOk) {
+            return Digits.of(down);
+        }
+        return upOk ? Digits.of(up) : null;
+    }
+
+    private static int significantDigits(String javaText) {
+        int first = -1;
+        int last = -1;
+        int count = 0;
+        for (int i = 0; i < javaText.length(); i++) {
+            char c = javaText.charAt(i);
+            if (c == 'E') {
+                break;
+            }
+            if (c >= '0' && c <= '9') {
+                if (c != '0' && first < 0) {
+                    first = count;
                 }
-                return Digits.of(cmp < 0 ? down : up);
-            }
-            if (downOk) {
-                return Digits.of(down);
-            }
-            if (upOk) {
-                return Digits.of(up);
+                if (c != '0') {
+                    last = count;
+                }
+                count++;
             }
         }
-        return Digits.of(exact.round(new MathContext(17, RoundingMode.HALF_EVEN)));
+        return first < 0 ? 1 : last - first + 1;
     }
 
     /** CPython's {@code format_float_short} layout of digits, decimal point, padding zeros and exponent. */

@@ -25,7 +25,10 @@ import java.util.TreeSet;
  *
  * <p>Deliberately not supported: positional fields ({@code {}}, {@code {0}}) and attribute or index
  * access ({@code {epoch.real}}, {@code {epoch[0]}}) are refused by {@link #compile}; other Python
- * types (bool, None) are refused by {@link #format}. Instances are immutable and thread-safe.
+ * types (bool, None) are refused by {@link #format}. Unlike CPython, which parses lazily while it
+ * formats, every malformed part is reported by {@link #compile}, even one that follows a field whose
+ * value would be missing. Nested fields in a spec ({@code {epoch:{width}}}) work as in CPython and
+ * count as fields. Instances are immutable and thread-safe.
  */
 public final class PathTemplate {
     private final String source;
