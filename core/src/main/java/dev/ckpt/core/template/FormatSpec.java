@@ -7,6 +7,8 @@ package dev.ckpt.core.template;
  */
 final class FormatSpec {
     static final String ALL_TYPES = "b c d e E f F g G n o s x X %";
+    /** Wider output could not be built in one Java string; CPython would run out of memory too. */
+    static final long MAX_WIDTH = Integer.MAX_VALUE / 2;
     static final int GROUP_NONE = 0;
     static final int GROUP_COMMA = 1;
     static final int GROUP_UNDERSCORE = 2;
@@ -208,6 +210,9 @@ final class FormatSpec {
     }
 
     private String computeProblem(FieldType kind) {
+        if (width > MAX_WIDTH) {
+            return "width " + width + " is too big (at most " + MAX_WIDTH + ")";
+        }
         int t = effectiveType(kind);
         if (grouping != GROUP_NONE) {
             boolean allowed = t == 'd' || isFloatType(t) || t == 0

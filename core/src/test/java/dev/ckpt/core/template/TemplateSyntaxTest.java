@@ -44,6 +44,7 @@ class TemplateSyntaxTest {
             "{loss:#s}|7",
             "{loss:,s}|7",
             "{loss:99999999999999999999}|7",
+            "{loss:9999999999}|7",
             "é/{loss:q}|9",
             "😀{loss:q}|8",
             "ok/{epoch}/{loss:{w:{x}}}|21",
