@@ -562,3 +562,22 @@ val HOSTILE_MANIFESTS: List<HostileManifest> = listOf(
 class DefaultFileSystemStorageTest : StorageContract({ DefaultSandbox() })
 
 class JimfsStorageTest : StorageContract({ JimfsSandbox() })
+
+/** The OS file lock (not only the in-process registry) refuses a writer; only the default file system has real locks. */
+class OsFileLockTest : FunSpec({
+    test("a run whose run.lock is locked by someone else is refused, naming the holder written in it") {
+        DefaultSandbox().use { box ->
+            Files.createDirectories(box.run)
+            val lockFile = box.run.resolve("run.lock")
+            Files.writeString(lockFile, "pid 777 on another host")
+            java.nio.channels.FileChannel.open(lockFile, java.nio.file.StandardOpenOption.WRITE).use { channel ->
+                channel.lock().use {
+                    val error = shouldThrow<RunLockedException> { RunWriter.open(box.run, "fp") }
+                    error.holder shouldBe "pid 777 on another host"
+                    error.message shouldContain "one writer at a time"
+                }
+            }
+            RunWriter.open(box.run, "fp").close()
+        }
+    }
+})
