@@ -1,0 +1,73 @@
+package dev.ckpt.storage
+
+import com.google.common.jimfs.Configuration
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.datatest.withData
+import io.kotest.matchers.collections.shouldBeEmpty
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
+import io.kotest.matchers.types.shouldBeInstanceOf
+import java.io.IOException
+import java.nio.file.Files
+
+/** Disk full on a size-limited in-memory file system: the storage layer is Path-based end to end. */
+class DiskFullTest : FunSpec({
+
+    fun smallDisk() = JimfsSandbox(Configuration.unix().toBuilder().setBlockSize(1024).setMaxSize(64L * 1024).build())
+
+    fun bigModel(bytes: Int) = CheckpointFilesWriter { dir -> Files.write(dir.resolve("weights.bin"), ByteArray(bytes) { it.toByte() }) }
+
+    test("a save that fills the disk fails naming the checkpoint, removes its temp dir and keeps earlier checkpoints") {
+        smallDisk().use { box ->
+            openWriter(box.run).use { w ->
+                w.commit(box.run.resolve("e01"), info(1, best = true), model("small"))
+                val manifestBefore = Files.readString(box.run.resolve("manifest.json"))
+                val error = shouldThrow<IOException> { w.commit(box.run.resolve("e02"), info(2), bigModel(200 * 1024)) }
+                error.message shouldContain box.run.resolve("e02").toString()
+                error.message shouldContain "earlier checkpoints and manifest.json are unchanged"
+                leftovers(box.run).shouldBeEmpty()
+                Files.exists(box.run.resolve("e02")) shouldBe false
+                Files.readString(box.run.resolve("manifest.json")) shouldBe manifestBefore
+                w.reader().verify().allOk shouldBe true
+                // Space is released: a small save still works.
+                w.commit(box.run.resolve("e03"), info(3), model("small again"))
+                w.reader().verify().allOk shouldBe true
+            }
+        }
+    }
+
+    test("an overwrite that fills the disk keeps the old checkpoint at the fixed path") {
+        smallDisk().use { box ->
+            openWriter(box.run).use { w ->
+                w.commit(box.run.resolve("best"), info(1, best = true), model("old"))
+                shouldThrow<IOException> { w.commit(box.run.resolve("best"), info(2, best = true), bigModel(200 * 1024)) }
+                Files.readString(box.run.resolve("best/model.json")) shouldBe "old"
+                w.manifest.checkpoints.single().epoch shouldBe 1
+                leftovers(box.run).shouldBeEmpty()
+            }
+        }
+    }
+
+    context("whatever write runs out of space (model, checkpoint.json or manifest), the run stays consistent") {
+        // Sizes around the free space left after the first checkpoint hit each write of the protocol.
+        withData((40..62).map { it * 1024 - 300 }) { size ->
+            smallDisk().use { box ->
+                openWriter(box.run).use { w ->
+                    w.commit(box.run.resolve("best"), info(1, best = true), model("old"))
+                    val outcome = runCatching { w.commit(box.run.resolve("best"), info(2, best = true), bigModel(size)) }
+                    outcome.exceptionOrNull()?.shouldBeInstanceOf<IOException>()
+                    leftovers(box.run).shouldBeEmpty()
+                    val run = w.reader()
+                    run.verify().allOk shouldBe true
+                    val best = run.best()!!
+                    best.entry.epoch shouldBe (if (outcome.isSuccess) 2 else 1)
+                }
+                openWriter(box.run).use { w2 ->
+                    leftovers(box.run).shouldBeEmpty()
+                    w2.reader().verify().allOk shouldBe true
+                }
+            }
+        }
+    }
+})
