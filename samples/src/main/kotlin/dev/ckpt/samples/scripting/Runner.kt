@@ -21,7 +21,8 @@ internal fun runSample(
     load: (String) -> SampleSource,
 ): Int {
     if (args.size != 1) {
-        err.println("usage: $runner <path>; got ${args.size} arguments: ${args.joinToString(" ")}")
+        val given = if (args.isEmpty()) "none" else "${args.size}: ${args.joinToString(" ")}"
+        err.println("usage: $runner <path>; expected exactly one argument, got $given")
         return ExitCode.USAGE
     }
     val source = try {
