@@ -1,0 +1,135 @@
+package dev.ckpt.core.engine;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What the engine decided at one training event: {@link Save}, {@link Skip} (a save point where
+ * nothing is saved, with the reason), or {@link #none()} (not a save point).
+ *
+ * <pre>{@code
+ * Decision d = engine.onEpochEnd(2, logs);
+ * if (d instanceof Decision.Save save) {
+ *     write(save.path());
+ *     engine.onCommitted(save);
+ * }
+ * System.out.println(d.message());   // "Epoch 3: val_loss improved from 0.3120 to 0.2950, saving model to ck/e03"
+ * }</pre>
+ */
+public sealed interface Decision {
+
+    /** A Keras-style, human-readable account of the decision; empty for {@link #none()}. */
+    String message();
+
+    /** The decision for an event that is not a save point. */
+    static Decision none() {
+        return None.INSTANCE;
+    }
+
+    /**
+     * Save now.
+     *
+     * @param path         the formatted filepath
+     * @param epoch        1-based epoch number
+     * @param batch        1-based batch number of a batch-level save, or null at an epoch end
+     * @param step         global batch count
+     * @param metrics      the logs of the event
+     * @param monitor      the monitored metric's name
+     * @param monitorValue its value in the logs, or null if absent
+     * @param newBest      whether this checkpoint becomes the best once committed
+     * @param previousBest the best value before this save, or null
+     * @param bestOnly     whether the policy saves only improvements (shapes the message)
+     */
+    record Save(String path, int epoch, Integer batch, long step, Map<String, Double> metrics, String monitor,
+                Double monitorValue, boolean newBest, Double previousBest, boolean bestOnly) implements Decision {
+        /** Copies the metrics. */
+        public Save {
+            Objects.requireNonNull(path, "path");
+            metrics = Map.copyOf(metrics);
+        }
+
+        @Override
+        public String message() {
+            String where = Messages.where(epoch, batch);
+            if (bestOnly && newBest) {
+                return where + ": " + monitor + " improved from " + Messages.number(previousBest, true) + " to "
+                        + Messages.number(monitorValue, false) + ", saving model to " + path;
+            }
+            if (bestOnly) {
+                return where + ": " + monitor + " is missing from the logs; saving model to " + path
+                        + " anyway (not marked best)";
+            }
+            return where + ": saving model to " + path;
+        }
+    }
+
+    /**
+     * A save point where nothing is saved.
+     *
+     * @param epoch        1-based epoch number
+     * @param batch        1-based batch number, or null at an epoch end
+     * @param reason       why
+     * @param monitor      the monitored metric's name
+     * @param monitorValue its value, or null if it was missing
+     * @param best         the best value so far, or null
+     * @param available    the names that were logged, for a missing-monitor warning
+     */
+    record Skip(int epoch, Integer batch, Reason reason, String monitor, Double monitorValue, Double best,
+                java.util.List<String> available) implements Decision {
+        /** Copies the names. */
+        public Skip {
+            Objects.requireNonNull(reason, "reason");
+            available = java.util.List.copyOf(available);
+        }
+
+        @Override
+        public String message() {
+            String where = Messages.where(epoch, batch);
+            if (reason == Reason.NOT_IMPROVED) {
+                return where + ": " + monitor + " did not improve from " + Messages.number(best, true);
+            }
+            return where + ": cannot decide whether this is the best model: " + monitor
+                    + " is missing from the logs (logged: " + String.join(", ", available) + "); skipping the save";
+        }
+    }
+
+    /** Why a save point saved nothing. */
+    enum Reason {
+        /** The monitored value did not beat the best. */
+        NOT_IMPROVED,
+        /** The monitored value was not in the logs. */
+        MISSING_MONITOR
+    }
+
+    /** Not a save point. */
+    enum None implements Decision {
+        /** The only instance. */
+        INSTANCE;
+
+        @Override
+        public String message() {
+            return "";
+        }
+    }
+
+    /** Shared text helpers for messages. */
+    final class Messages {
+        private Messages() {
+        }
+
+        static String where(int epoch, Integer batch) {
+            return batch == null ? "Epoch " + epoch : "Epoch " + epoch + ", batch " + batch;
+        }
+
+        static String number(Double value, boolean nullIsNone) {
+            if (value == null) {
+                return nullIsNone ? "none" : "nothing";
+            }
+            if (value.isNaN() || value.isInfinite()) {
+                return value.toString();
+            }
+            return String.format(Locale.ROOT, "%.4f", value);
+        }
+    }
+}

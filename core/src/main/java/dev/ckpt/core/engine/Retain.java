@@ -1,0 +1,60 @@
+package dev.ckpt.core.engine;
+
+import dev.ckpt.core.monitor.Direction;
+import dev.ckpt.core.policy.Retention;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Pure retention: which committed checkpoints the rules no longer keep. */
+final class Retain {
+    private Retain() {
+    }
+
+    static List<String> released(Retention rules, Direction direction, List<CommittedCheckpoint> committed,
+                                 String bestPath, String latestPath) {
+        if (rules.keepsAll()) {
+            return List.of();
+        }
+        Set<String> keep = new HashSet<>();
+        keep.add(latestPath);
+        if (bestPath != null) {
+            keep.add(bestPath);
+        }
+        if (rules.keepLast() != null) {
+            for (int i = Math.max(0, committed.size() - rules.keepLast()); i < committed.size(); i++) {
+                keep.add(committed.get(i).path());
+            }
+        }
+        if (rules.keepBest() != null) {
+            List<CommittedCheckpoint> ranked = new ArrayList<>();
+            for (CommittedCheckpoint c : committed) {
+                if (c.monitorValue() != null && !c.monitorValue().isNaN()) {
+                    ranked.add(c);
+                }
+            }
+            // Better first; among equals the more recent first, as a later equal value was saved later.
+            ranked.sort((a, b) -> direction.isBetter(a.monitorValue(), b.monitorValue()) ? -1
+                    : direction.isBetter(b.monitorValue(), a.monitorValue()) ? 1
+                    : Long.compare(committed.indexOf(b), committed.indexOf(a)));
+            for (int i = 0; i < Math.min(rules.keepBest(), ranked.size()); i++) {
+                keep.add(ranked.get(i).path());
+            }
+        }
+        if (rules.keepEveryNthEpoch() != null) {
+            for (CommittedCheckpoint c : committed) {
+                if (c.epoch() % rules.keepEveryNthEpoch() == 0) {
+                    keep.add(c.path());
+                }
+            }
+        }
+        List<String> out = new ArrayList<>();
+        for (CommittedCheckpoint c : committed) {
+            if (!keep.contains(c.path())) {
+                out.add(c.path());
+            }
+        }
+        return out;
+    }
+}

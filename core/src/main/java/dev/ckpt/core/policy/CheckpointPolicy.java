@@ -1,0 +1,367 @@
+package dev.ckpt.core.policy;
+
+import dev.ckpt.core.CheckpointConfigException;
+import dev.ckpt.core.monitor.MetricDirections;
+import dev.ckpt.core.monitor.Mode;
+import dev.ckpt.core.monitor.Monitor;
+import dev.ckpt.core.template.FieldType;
+import dev.ckpt.core.template.PathTemplate;
+import dev.ckpt.core.template.TemplateException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything that decides when a checkpoint is saved and which ones are kept: Keras's
+ * {@code ModelCheckpoint} arguments plus ckpt's retention and missing-metric rules. Immutable and
+ * checked as a whole when built, so a policy that cannot work fails before the first epoch.
+ *
+ * <pre>{@code
+ * CheckpointPolicy policy = CheckpointPolicy.builder("runs/digits/e{epoch:02d}-{val_accuracy:.3f}")
+ *         .monitor("val_accuracy")
+ *         .mode(Mode.MAX)
+ *         .saveBestOnly(true)
+ *         .retention(Retention.keepAll().withKeepBest(3))
+ *         .build();
+ * CheckpointPolicy everyHundred = policy.toBuilder()
+ *         .filepath("runs/digits/b{step}").saveFrequency(SaveFrequency.everyBatches(100))
+ *         .monitor("loss").mode(Mode.MIN).build();
+ * }</pre>
+ *
+ * <p>Refused when built, with a message naming the option: a malformed template; a field whose spec
+ * cannot format its value ({@code {val_loss:d}}); a monitor whose direction AUTO cannot infer; a
+ * validation metric ({@code val_...}) in the template or as a save-best-only monitor when saving at
+ * batch ends (batch logs never hold validation metrics); a {@code {batch}} field when saving at epoch
+ * ends; counts below 1; a NaN threshold. It does not know which metrics a model logs: that is
+ * checked when training begins.
+ */
+public final class CheckpointPolicy {
+    private static final String VAL_PREFIX = "val_";
+
+    private final PathTemplate filepath;
+    private final Monitor monitor;
+    private final Mode mode;
+    private final boolean saveBestOnly;
+    private final boolean saveWeightsOnly;
+    private final SaveFrequency saveFrequency;
+    private final Double initialValueThreshold;
+    private final Retention retention;
+    private final MissingMonitor missingMonitor;
+    private final boolean verbose;
+    private final MetricDirections metricDirections;
+
+    private CheckpointPolicy(Builder b, PathTemplate filepath, Monitor monitor) {
+        this.filepath = filepath;
+        this.monitor = monitor;
+        this.mode = b.mode;
+        this.saveBestOnly = b.saveBestOnly;
+        this.saveWeightsOnly = b.saveWeightsOnly;
+        this.saveFrequency = b.saveFrequency;
+        this.initialValueThreshold = b.initialValueThreshold;
+        this.retention = b.retention;
+        this.missingMonitor = b.missingMonitor;
+        this.verbose = b.verbose;
+        this.metricDirections = b.metricDirections;
+    }
+
+    /** Starts a policy that saves to {@code filepath}, a Python {@code str.format} template. */
+    public static Builder builder(String filepath) {
+        return new Builder().filepath(filepath);
+    }
+
+    /** A builder holding this policy's settings. */
+    public Builder toBuilder() {
+        Builder b = new Builder().filepath(filepath.source()).monitor(monitor.metric()).mode(mode)
+                .minDelta(monitor.minDelta()).saveBestOnly(saveBestOnly).saveWeightsOnly(saveWeightsOnly)
+                .saveFrequency(saveFrequency).initialValueThreshold(initialValueThreshold).retention(retention)
+                .onMissingMonitor(missingMonitor).verbose(verbose);
+        b.metricDirections = metricDirections;
+        return b;
+    }
+
+    /** The compiled filepath template. */
+    public PathTemplate filepath() {
+        return filepath;
+    }
+
+    /** The monitored metric with its resolved direction and minimum delta. */
+    public Monitor monitor() {
+        return monitor;
+    }
+
+    /** The mode as configured (AUTO stays AUTO here; {@link #monitor()} has the resolved direction). */
+    public Mode mode() {
+        return mode;
+    }
+
+    /** Whether only improvements of the monitored metric are saved. */
+    public boolean saveBestOnly() {
+        return saveBestOnly;
+    }
+
+    /** Whether checkpoints hold weights only (true) or the full model with optimizer state (false). */
+    public boolean saveWeightsOnly() {
+        return saveWeightsOnly;
+    }
+
+    /** When checkpoints are considered. */
+    public SaveFrequency saveFrequency() {
+        return saveFrequency;
+    }
+
+    /** The value the first checkpoint must beat, or null. */
+    public Double initialValueThreshold() {
+        return initialValueThreshold;
+    }
+
+    /** Which committed checkpoints survive. */
+    public Retention retention() {
+        return retention;
+    }
+
+    /** What happens when the monitored metric is missing from a save-best-only decision's logs. */
+    public MissingMonitor missingMonitor() {
+        return missingMonitor;
+    }
+
+    /** Whether the callback reports each decision. */
+    public boolean verbose() {
+        return verbose;
+    }
+
+    /** The table AUTO consulted. */
+    public MetricDirections metricDirections() {
+        return metricDirections;
+    }
+
+    /**
+     * The settings that change decisions, by name, in a stable order: two policies with equal maps
+     * decide identically. {@code verbose} is not among them.
+     */
+    public Map<String, String> decisionSettings() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("filepath", filepath.source());
+        m.put("monitor", monitor.metric());
+        m.put("direction", monitor.direction().name());
+        m.put("minDelta", Double.toString(monitor.minDelta()));
+        m.put("saveBestOnly", Boolean.toString(saveBestOnly));
+        m.put("saveWeightsOnly", Boolean.toString(saveWeightsOnly));
+        m.put("saveFrequency", saveFrequency.describe());
+        m.put("initialValueThreshold", String.valueOf(initialValueThreshold));
+        m.put("retention", retention.describe());
+        m.put("missingMonitor", missingMonitor.name());
+        return m;
+    }
+
+    /**
+     * A stable text identifying {@link #decisionSettings()}, one {@code name=value} per line, for
+     * storing with a run; {@link #describeDifferences(String)} reads it back.
+     */
+    public String fingerprint() {
+        return Fingerprints.encode(decisionSettings());
+    }
+
+    /**
+     * The decision settings in which this policy differs from one whose {@link #fingerprint()} was
+     * {@code otherFingerprint}, as lines such as {@code monitor: run has "val_loss", policy has
+     * "val_accuracy"}; empty when they decide identically.
+     */
+    public List<String> describeDifferences(String otherFingerprint) {
+        Map<String, String> other = Fingerprints.decode(otherFingerprint);
+        Map<String, String> mine = decisionSettings();
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, String> e : mine.entrySet()) {
+            String theirs = other.get(e.getKey());
+            if (!e.getValue().equals(theirs)) {
+                out.add(e.getKey() + ": run has " + (theirs == null ? "nothing" : "\"" + theirs + "\"")
+                        + ", policy has \"" + e.getValue() + "\"");
+            }
+        }
+        for (String key : other.keySet()) {
+            if (!mine.containsKey(key)) {
+                out.add(key + ": run has \"" + other.get(key) + "\", this version of ckpt has no such setting");
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CheckpointPolicy && ((CheckpointPolicy) o).decisionSettings().equals(decisionSettings())
+                && ((CheckpointPolicy) o).verbose == verbose
+                && ((CheckpointPolicy) o).metricDirections.equals(metricDirections);
+    }
+
+    @Override
+    public int hashCode() {
+        return decisionSettings().hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "CheckpointPolicy" + decisionSettings();
+    }
+
+    /**
+     * Collects settings; {@link #build()} checks them together. Defaults are Keras's: monitor
+     * {@code val_loss}, mode AUTO, every epoch, keep everything; plus ckpt's skip-and-warn on a missing
+     * monitored value.
+     */
+    public static final class Builder {
+        private String filepath;
+        private String monitor = "val_loss";
+        private Mode mode = Mode.AUTO;
+        private double minDelta;
+        private boolean saveBestOnly;
+        private boolean saveWeightsOnly;
+        private SaveFrequency saveFrequency = SaveFrequency.everyEpoch();
+        private Double initialValueThreshold;
+        private Retention retention = Retention.keepAll();
+        private MissingMonitor missingMonitor = MissingMonitor.SKIP_AND_WARN;
+        private boolean verbose;
+        private MetricDirections metricDirections = MetricDirections.builtIn();
+
+        private Builder() {
+        }
+
+        /** The filepath template, e.g. {@code "runs/x/e{epoch:02d}-{val_loss:.2f}"}. */
+        public Builder filepath(String filepath) {
+            this.filepath = Objects.requireNonNull(filepath, "filepath");
+            return this;
+        }
+
+        /** The metric that decides "best", as logged (e.g. {@code val_accuracy}); default {@code val_loss}. */
+        public Builder monitor(String monitor) {
+            this.monitor = Objects.requireNonNull(monitor, "monitor");
+            return this;
+        }
+
+        /** MIN, MAX or AUTO (default). */
+        public Builder mode(Mode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /** The margin an improvement must exceed; finite, {@code >= 0}; default 0. */
+        public Builder minDelta(double minDelta) {
+            this.minDelta = minDelta;
+            return this;
+        }
+
+        /** Save only when the monitored metric improves. */
+        public Builder saveBestOnly(boolean saveBestOnly) {
+            this.saveBestOnly = saveBestOnly;
+            return this;
+        }
+
+        /** Save weights only instead of the full model with optimizer state. */
+        public Builder saveWeightsOnly(boolean saveWeightsOnly) {
+            this.saveWeightsOnly = saveWeightsOnly;
+            return this;
+        }
+
+        /** When to consider saving; default every epoch. */
+        public Builder saveFrequency(SaveFrequency saveFrequency) {
+            this.saveFrequency = Objects.requireNonNull(saveFrequency, "saveFrequency");
+            return this;
+        }
+
+        /** The value the first saved checkpoint must beat (Keras's {@code initial_value_threshold}); null for none. */
+        public Builder initialValueThreshold(Double threshold) {
+            this.initialValueThreshold = threshold;
+            return this;
+        }
+
+        /** Which checkpoints to keep; default all. */
+        public Builder retention(Retention retention) {
+            this.retention = Objects.requireNonNull(retention, "retention");
+            return this;
+        }
+
+        /** What to do when the monitored value is missing; default {@link MissingMonitor#SKIP_AND_WARN}. */
+        public Builder onMissingMonitor(MissingMonitor missingMonitor) {
+            this.missingMonitor = Objects.requireNonNull(missingMonitor, "onMissingMonitor");
+            return this;
+        }
+
+        /** Whether the callback reports each decision. */
+        public Builder verbose(boolean verbose) {
+            this.verbose = verbose;
+            return this;
+        }
+
+        /**
+         * The directions AUTO uses, replacing the table; default {@link MetricDirections#builtIn()}.
+         * Use {@code MetricDirections.builtIn().with(...)} to add names.
+         */
+        public Builder metricDirections(MetricDirections directions) {
+            this.metricDirections = Objects.requireNonNull(directions, "metricDirections");
+            return this;
+        }
+
+        /**
+         * Checks every setting and the rules across them.
+         *
+         * @throws CheckpointConfigException naming the first option that cannot work
+         */
+        public CheckpointPolicy build() {
+            PathTemplate template = compileTemplate();
+            if (initialValueThreshold != null && Double.isNaN(initialValueThreshold)) {
+                throw new CheckpointConfigException("initialValueThreshold",
+                        "initialValueThreshold: needs a number or null, got NaN");
+            }
+            Monitor resolved = Monitor.resolve(monitor, mode, minDelta, metricDirections);
+            checkFillable(template);
+            return new CheckpointPolicy(this, template, resolved);
+        }
+
+        private PathTemplate compileTemplate() {
+            if (filepath == null || filepath.isEmpty()) {
+                throw new CheckpointConfigException("filepath",
+                        "filepath: needs a path template such as \"runs/x/e{epoch:02d}\", got \"\"");
+            }
+            PathTemplate template;
+            try {
+                template = PathTemplate.compile(filepath);
+            } catch (TemplateException e) {
+                throw new CheckpointConfigException("filepath", "filepath: " + e.getMessage(), e);
+            }
+            Map<String, FieldType> types = new LinkedHashMap<>();
+            for (String field : template.fieldNames()) {
+                types.put(field, TemplateValues.isCounter(field) ? FieldType.INT : FieldType.FLOAT);
+            }
+            try {
+                template.checkTypes(types);
+            } catch (TemplateException e) {
+                throw new CheckpointConfigException("filepath", "filepath: " + e.getMessage(), e);
+            }
+            return template;
+        }
+
+        private void checkFillable(PathTemplate template) {
+            boolean batchLevel = saveFrequency.batchLevel();
+            for (String field : template.fieldNames()) {
+                if (batchLevel && field.startsWith(VAL_PREFIX)) {
+                    throw new CheckpointConfigException("filepath", "filepath: field '" + field + "' in \""
+                            + filepath + "\" can never be filled: saveFrequency " + saveFrequency
+                            + " saves at batch ends, whose logs hold no validation metrics; "
+                            + "use saveFrequency = everyEpoch() or a training metric");
+                }
+                if (!batchLevel && field.equals(TemplateValues.BATCH)) {
+                    throw new CheckpointConfigException("filepath", "filepath: field '{batch}' in \"" + filepath
+                            + "\" can never be filled: saveFrequency everyEpoch() saves at epoch ends, where there is"
+                            + " no batch; use {epoch} or {step}, or save every N batches");
+                }
+            }
+            boolean monitorNeeded = saveBestOnly || retention.keepBest() != null;
+            if (batchLevel && monitorNeeded && monitor.startsWith(VAL_PREFIX)) {
+                throw new CheckpointConfigException("monitor", "monitor: '" + monitor + "' is never logged at batch"
+                        + " ends, where saveFrequency " + saveFrequency + " decides; "
+                        + (saveBestOnly ? "saveBestOnly" : "keepBest") + " needs a training metric such as 'loss',"
+                        + " or saveFrequency = everyEpoch()");
+            }
+        }
+    }
+}
