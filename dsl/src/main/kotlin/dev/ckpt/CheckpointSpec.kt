@@ -1,0 +1,156 @@
+package dev.ckpt
+
+import dev.ckpt.core.monitor.Direction
+import dev.ckpt.core.monitor.MetricDirections
+import dev.ckpt.core.monitor.Mode
+import dev.ckpt.core.policy.CheckpointPolicy
+import dev.ckpt.core.policy.MissingMonitor
+import dev.ckpt.core.policy.Retention
+import dev.ckpt.core.policy.SaveFrequency
+import java.nio.file.Path
+import java.time.Clock
+import java.time.Duration
+
+/**
+ * The options of [checkpoint]. Defaults are Keras's (`monitor = "val_loss"`, `mode = AUTO`, save every
+ * epoch, keep everything) plus ckpt's own (skip a best-only save when the monitored value is missing;
+ * stop on a save error; refuse to start over an existing run unless [resume] is set).
+ *
+ * ```kotlin
+ * checkpoint("runs/digits/e{epoch:02d}-{val_accuracy:.3f}") {
+ *     monitor = "val_accuracy"
+ *     mode = MAX
+ *     saveBestOnly = true
+ *     saveFrequency = everyEpoch()
+ *     keepBest = 3
+ *     keepLast = 2
+ * }
+ * ```
+ *
+ * Every option is checked when the block ends; cross-option rules (for example `{batch}` in the path
+ * with per-epoch saving) fail there too, with a message naming the option.
+ */
+@CkptDsl
+public class CheckpointSpec internal constructor(
+    /** The filepath template (Python `str.format` syntax), e.g. `runs/x/e{epoch:02d}-{val_loss:.2f}`. */
+    public var filepath: String,
+) {
+    /** The metric that decides "best" (Keras `monitor`), as logged: `loss`, `val_loss`, `accuracy`, `val_accuracy`... */
+    public var monitor: String = "val_loss"
+
+    /** MIN, MAX or AUTO (Keras `mode`); AUTO infers from the name and refuses names it cannot place. */
+    public var mode: Mode = Mode.AUTO
+
+    /** An improvement must beat the best by more than this (Keras `min_delta` of EarlyStopping). */
+    public var minDelta: Double = 0.0
+
+    /** Save only when the monitored metric improves (Keras `save_best_only`). */
+    public var saveBestOnly: Boolean = false
+
+    /** Weights only (true) or the full model with optimizer state (false, the default; needed for [resume]). */
+    public var saveWeightsOnly: Boolean = false
+
+    /** When to consider saving (Keras `save_freq`): [everyEpoch], [everyBatches] or [every]. */
+    public var saveFrequency: SaveFrequency = SaveFrequency.everyEpoch()
+
+    /** The value the first checkpoint must beat (Keras `initial_value_threshold`); null for none. */
+    public var initialValueThreshold: Double? = null
+
+    /** Keep the K best checkpoints by the monitored value (null: no such rule). */
+    public var keepBest: Int? = null
+
+    /** Keep the N most recent checkpoints (null: no such rule). */
+    public var keepLast: Int? = null
+
+    /** Keep every checkpoint of epochs 1*M, 2*M, ... (null: no such rule). */
+    public var keepEveryNthEpoch: Int? = null
+
+    /** What a best-only save does when the monitored value is missing; default skip and warn. */
+    public var onMissingMonitor: MissingMonitor = MissingMonitor.SKIP_AND_WARN
+
+    /** What happens when writing a checkpoint fails. */
+    public var onSaveError: SaveErrorAction = SaveErrorAction.STOP
+
+    /** Log each decision (Keras `verbose=1`), through SLF4J logger `dev.ckpt`. */
+    public var verbose: Boolean = false
+
+    /** Continue the run found in the run directory: restore the engine state and the latest full checkpoint. */
+    public var resume: Boolean = false
+
+    /** The directory relative paths are resolved against; default the working directory. Any file system. */
+    public var directory: Path = Path.of("")
+
+    /** The clock for wall-time saving and timestamps. */
+    public var clock: Clock = Clock.systemUTC()
+
+    private val directions = LinkedHashMap<String, Direction>()
+
+    /** Lower is better. */
+    public val MIN: Mode get() = Mode.MIN
+
+    /** Higher is better. */
+    public val MAX: Mode get() = Mode.MAX
+
+    /** Infer from the metric name. */
+    public val AUTO: Mode get() = Mode.AUTO
+
+    /** Save at every epoch end (Keras `save_freq="epoch"`). */
+    public fun everyEpoch(): SaveFrequency = SaveFrequency.everyEpoch()
+
+    /** Save every [batches] training batches, counted across epochs (Keras integer `save_freq`). */
+    public fun everyBatches(batches: Int): SaveFrequency = SaveFrequency.everyBatches(batches)
+
+    /** Save at the first batch end after [interval] of wall time. */
+    public fun every(interval: Duration): SaveFrequency = SaveFrequency.every(interval)
+
+    /** Declares the direction of a custom metric so that `mode = AUTO` can use it. */
+    public fun metricDirection(name: String, direction: Direction) {
+        directions[name] = direction
+    }
+
+    internal fun policy(): CheckpointPolicy = CheckpointPolicy.builder(filepath)
+        .monitor(monitor)
+        .mode(mode)
+        .minDelta(minDelta)
+        .saveBestOnly(saveBestOnly)
+        .saveWeightsOnly(saveWeightsOnly)
+        .saveFrequency(saveFrequency)
+        .initialValueThreshold(initialValueThreshold)
+        .retention(Retention(keepBest, keepLast, keepEveryNthEpoch))
+        .onMissingMonitor(onMissingMonitor)
+        .verbose(verbose)
+        .metricDirections(MetricDirections.builtIn().with(directions))
+        .build()
+
+    internal fun options(): CallbackOptions = CallbackOptions(resume, directory, clock, onSaveError)
+}
+
+/**
+ * A Keras-style checkpoint callback for KotlinDL's `fit`.
+ *
+ * ```kotlin
+ * val saver = checkpoint("runs/digits/e{epoch:02d}-{val_accuracy:.3f}") {
+ *     monitor = "val_accuracy"; mode = MAX; saveBestOnly = true
+ * }
+ * model.fit(trainingDataset = train, validationDataset = valid, epochs = 30, batchSize = 32, callbacks = listOf(saver))
+ * val best = Checkpoints.open("runs/digits").best()
+ * ```
+ *
+ * The policy is checked here; the metric names are checked when training begins, before the first
+ * epoch. Checkpoints are written atomically under the run directory (the template's fixed leading
+ * directories), with a `manifest.json` that records best and latest.
+ *
+ * @throws dev.ckpt.core.CheckpointConfigException when an option cannot work, naming it
+ */
+public fun checkpoint(filepath: String, configure: CheckpointSpec.() -> Unit = {}): CheckpointCallback {
+    val spec = CheckpointSpec(filepath).apply(configure)
+    return CheckpointCallback(spec.policy(), spec.options())
+}
+
+/** Callback settings that are not part of the decision policy. */
+internal class CallbackOptions(
+    internal val resume: Boolean,
+    internal val directory: Path,
+    internal val clock: Clock,
+    internal val onSaveError: SaveErrorAction,
+)

@@ -1,0 +1,174 @@
+package dev.ckpt
+
+import dev.ckpt.kotlindl.ModelFiles
+import dev.ckpt.storage.CheckpointKind
+import dev.ckpt.storage.CheckpointStatus
+import dev.ckpt.storage.RunReader
+import dev.ckpt.storage.StoredCheckpoint
+import dev.ckpt.storage.VerifyReport
+import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel
+import org.jetbrains.kotlinx.dl.api.core.Sequential
+import java.io.IOException
+import java.nio.file.Path
+
+/**
+ * A run directory's checkpoints, read from its `manifest.json`: list them, pick the best, the latest
+ * or one epoch's, verify them, and load one.
+ *
+ * ```kotlin
+ * val run = Checkpoints.open("runs/digits")
+ * run.all.forEach { println("${it.path}: epoch ${it.epoch} ${it.metrics}") }
+ * val model = run.best().loadModel { it.compile(Adam(), Losses.SOFT_MAX_CROSS_ENTROPY_WITH_LOGITS, Metrics.ACCURACY) }
+ * ```
+ *
+ * Read-only: it never writes, moves or deletes anything, and it reads nothing outside the run
+ * directory. It is a snapshot of the manifest at [open].
+ */
+public class Checkpoints private constructor(private val reader: RunReader) {
+    /** The run directory. */
+    public val directory: Path get() = reader.root
+
+    /** Every checkpoint the manifest lists, oldest first. */
+    public val all: List<Checkpoint> = reader.checkpoints.map { Checkpoint(it, it.path == reader.manifest.best) }
+
+    /** The best checkpoint by the monitored metric, or null when none was marked best. */
+    public fun bestOrNull(): Checkpoint? = all.firstOrNull { it.isBest }
+
+    /** The last committed checkpoint, or null when the run has none. */
+    public fun latestOrNull(): Checkpoint? = reader.manifest.latest?.let { latest -> all.firstOrNull { it.path == latest } }
+
+    /** The best checkpoint; fails with a message saying why there is none. */
+    public fun best(): Checkpoint = bestOrNull() ?: throw NoSuchElementException(
+        "run $directory has no best checkpoint: ${describe()}; a best checkpoint needs the monitored metric in the logs",
+    )
+
+    /** The latest checkpoint; fails when the run has none. */
+    public fun latest(): Checkpoint = latestOrNull() ?: throw NoSuchElementException("run $directory has no checkpoints")
+
+    /** The checkpoint saved at the end of [epoch] (1-based), or the last one saved during it. */
+    public fun epoch(epoch: Int): Checkpoint = all.lastOrNull { it.epoch == epoch && it.batch == null }
+        ?: all.lastOrNull { it.epoch == epoch }
+        ?: throw NoSuchElementException(
+            "run $directory has no checkpoint of epoch $epoch; epochs with checkpoints: " +
+                all.map { it.epoch }.distinct().joinToString(", ").ifEmpty { "none" },
+        )
+
+    /** Re-hashes every file of every checkpoint. */
+    @Throws(IOException::class)
+    public fun verify(): VerifyReport = reader.verify()
+
+    private fun describe(): String = if (all.isEmpty()) "it has no checkpoints" else "${all.size} checkpoint(s), none marked best"
+
+    override fun toString(): String = "Checkpoints($directory: ${all.size} checkpoint(s))"
+
+    public companion object {
+        /**
+         * Opens the run in [directory] (the one holding `manifest.json`).
+         *
+         * @throws java.nio.file.NoSuchFileException when there is no run there
+         * @throws dev.ckpt.storage.CorruptRunException when the manifest is malformed or unsafe
+         */
+        @JvmStatic
+        @Throws(IOException::class)
+        public fun open(directory: Path): Checkpoints = Checkpoints(RunReader.open(directory))
+
+        /** Opens the run in [directory], a path string. */
+        @JvmStatic
+        @Throws(IOException::class)
+        public fun open(directory: String): Checkpoints = open(Path.of(directory))
+    }
+}
+
+/**
+ * One saved checkpoint: where, when, with which metrics; loads into a model.
+ *
+ * ```kotlin
+ * val best = Checkpoints.open("runs/digits").best()
+ * println("epoch ${best.epoch}: val_accuracy ${best.metrics["val_accuracy"]}")
+ * best.loadWeightsInto(model)          // model built and compiled like the trained one
+ * ```
+ *
+ * Loading verifies every file's SHA-256 first and refuses a corrupt or incomplete checkpoint unless
+ * `allowCorrupt` is set.
+ */
+public class Checkpoint internal constructor(private val stored: StoredCheckpoint, public val isBest: Boolean) {
+    /** Path relative to the run directory, `/`-separated. */
+    public val path: String get() = stored.path
+
+    /** The checkpoint's directory. */
+    public val directory: Path get() = stored.directory
+
+    /** 1-based epoch number. */
+    public val epoch: Int get() = stored.entry.epoch
+
+    /** 1-based batch number of a batch-level save, or null for an epoch-end save. */
+    public val batch: Int? get() = stored.entry.batch
+
+    /** Global training batch count at the save. */
+    public val step: Long get() = stored.entry.step
+
+    /** The logs at the save (loss, metrics, validation metrics). */
+    public val metrics: Map<String, Double> get() = stored.entry.metrics
+
+    /** Weights only, or the full model with optimizer state. */
+    public val kind: CheckpointKind get() = stored.entry.kind
+
+    /**
+     * Loads this checkpoint's weights into [model], which must be built and compiled with the same
+     * layers. A full checkpoint also restores the optimizer state when [withOptimizerState].
+     *
+     * @throws IOException when a file is corrupt or missing (unless [allowCorrupt]) or cannot be read
+     * @throws IllegalArgumentException when the model's variables do not match the checkpoint's
+     */
+    @JvmOverloads
+    @Throws(IOException::class)
+    public fun loadWeightsInto(model: GraphTrainableModel, withOptimizerState: Boolean = true, allowCorrupt: Boolean = false) {
+        checkIntact(allowCorrupt)
+        VariableCheck.requireMatch(model, directory, path)
+        ModelFiles.loadWeightsInto(model, directory, withOptimizerState && kind == CheckpointKind.FULL)
+    }
+
+    /**
+     * Rebuilds the model saved in this full checkpoint: reads its configuration, lets [compile] compile
+     * it (KotlinDL stores no optimizer or loss configuration), then loads weights and optimizer state.
+     *
+     * @throws IllegalStateException when this is a weights-only checkpoint
+     * @throws IOException when a file is corrupt or missing (unless [allowCorrupt]) or cannot be read
+     */
+    @JvmOverloads
+    @Throws(IOException::class)
+    public fun loadModel(compile: ModelCompiler, allowCorrupt: Boolean = false): Sequential {
+        check(kind == CheckpointKind.FULL) {
+            "checkpoint $path holds weights only (saveWeightsOnly = true), not a full model; build and compile " +
+                "the model in code and call loadWeightsInto(model) instead"
+        }
+        checkIntact(allowCorrupt)
+        val model = ModelFiles.loadConfiguration(directory)
+        compile.compile(model)
+        ModelFiles.loadWeightsInto(model, directory, withOptimizer = true)
+        return model
+    }
+
+    private fun checkIntact(allowCorrupt: Boolean) {
+        if (allowCorrupt) return
+        when (val status = stored.verify()) {
+            CheckpointStatus.Ok -> Unit
+            is CheckpointStatus.Corrupt -> throw IOException(
+                "checkpoint $path is corrupt: ${status.file} should have sha256 ${status.expected} but has ${status.actual}; " +
+                    "refusing to load it (pass allowCorrupt = true to load anyway)",
+            )
+            is CheckpointStatus.Incomplete -> throw IOException(
+                "checkpoint $path is incomplete: ${status.missingFile} is missing; refusing to load it",
+            )
+            CheckpointStatus.Missing -> throw IOException("checkpoint $path is missing: its directory $directory does not exist")
+        }
+    }
+
+    override fun toString(): String = "Checkpoint($path, epoch $epoch, step $step, $kind${if (isBest) ", best" else ""}, $metrics)"
+}
+
+/** Compiles a model rebuilt from a checkpoint (Java-friendly: `model -> model.compile(...)`). */
+public fun interface ModelCompiler {
+    /** Compiles [model] with the optimizer, loss and metrics it was trained with. */
+    public fun compile(model: Sequential)
+}
