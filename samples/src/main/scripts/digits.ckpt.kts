@@ -1,25 +1,34 @@
-// Trains a small classifier on the bundled UCI digits and prints its validation accuracy.
-// Run: mvn -B -q -pl samples -am compile exec:java -Dexec.mainClass=dev.ckpt.samples.RunScript \
-//        -Dexec.args=samples/src/main/scripts/digits.ckpt.kts
+// Declares a checkpoint policy, trains the digits classifier, and restores the best checkpoint.
+// Run from the repository root:
+//   mvn -B -q -pl samples -am compile exec:java -Dexec.mainClass=dev.ckpt.samples.RunScript \
+//       -Dexec.args=samples/src/main/scripts/digits.ckpt.kts
+import dev.ckpt.Checkpoints
+import dev.ckpt.checkpoint
 import dev.ckpt.samples.Digits
-import org.jetbrains.kotlinx.dl.api.core.Sequential
-import org.jetbrains.kotlinx.dl.api.core.activation.Activations
-import org.jetbrains.kotlinx.dl.api.core.layer.core.Dense
-import org.jetbrains.kotlinx.dl.api.core.layer.core.Input
-import org.jetbrains.kotlinx.dl.api.core.loss.Losses
-import org.jetbrains.kotlinx.dl.api.core.metric.Metrics
-import org.jetbrains.kotlinx.dl.api.core.optimizer.Adam
+import dev.ckpt.samples.DigitsModel
+import dev.ckpt.samples.SampleRuns
+import java.nio.file.Path
 
 val (train, validation) = Digits.load().split()
+val runDirectory = Path.of("runs/script-digits")
+SampleRuns.clear(runDirectory)
 
-// The last layer emits logits: the softmax lives in the loss.
-Sequential.of(
-    Input(64),
-    Dense(32, Activations.Relu),
-    Dense(10, Activations.Linear),
-).use { model ->
-    model.compile(optimizer = Adam(learningRate = 0.01f), loss = Losses.SOFT_MAX_CROSS_ENTROPY_WITH_LOGITS, metric = Metrics.ACCURACY)
-    model.fit(trainingDataset = train, validationDataset = validation, epochs = 3, trainBatchSize = 16)
-    val accuracy = model.evaluate(dataset = validation, batchSize = 100).metrics.getValue(Metrics.ACCURACY)
-    println("validation accuracy: %.4f".format(accuracy))
+val saver = checkpoint("$runDirectory/e{epoch:02d}-loss{val_loss:.4f}") {
+    monitor = "val_loss"          // AUTO knows a loss is minimised
+    keepBest = 2
+    verbose = true
+    onMessage { println(it) }
 }
+
+DigitsModel.create().use { model ->
+    DigitsModel.compile(model)
+    model.fit(
+        trainingDataset = train, validationDataset = validation, epochs = 4,
+        trainBatchSize = DigitsModel.TRAIN_BATCH, validationBatchSize = DigitsModel.EVAL_BATCH,
+        callbacks = listOf(saver),
+    )
+}
+
+val best = Checkpoints.open(runDirectory).best()
+val accuracy = best.loadModel(DigitsModel::compile).use { DigitsModel.accuracy(it, validation) }
+println("validation accuracy: %.4f (best checkpoint ${best.path}, epoch ${best.epoch})".format(accuracy))

@@ -105,14 +105,24 @@ public class CheckpointCallback internal constructor(
 
         private fun report(skip: Decision.Skip) {
             if (skip.reason() == Decision.Reason.MISSING_MONITOR) {
-                owner.log.warn(skip.message())
+                warn(skip.message())
             } else if (policy.verbose()) {
-                owner.log.info(skip.message())
+                info(skip.message())
             }
         }
 
+        private fun info(message: String) {
+            owner.log.info(message)
+            options.listener?.onMessage(message)
+        }
+
+        private fun warn(message: String) {
+            owner.log.warn(message)
+            options.listener?.onMessage("WARNING: $message")
+        }
+
         private fun save(save: Decision.Save) {
-            if (policy.verbose()) owner.log.info(save.message())
+            if (policy.verbose()) info(save.message())
             val before = engine.state()
             val released = engine.onCommitted(save)
             val info = CheckpointInfo(
@@ -133,12 +143,14 @@ public class CheckpointCallback internal constructor(
                 engine = CheckpointEngine.resume(policy, before, options.clock)
                 if (options.onSaveError == SaveErrorAction.STOP) throw e
                 owner.log.error("ckpt: saving ${save.path()} failed; training continues (onSaveError = WARN_AND_CONTINUE)", e)
+                options.listener?.onMessage("ERROR: saving ${save.path()} failed ($e); training continues")
                 return
             }
             owner.savedPaths += save.path()
             for (path in released) {
                 // A crash before this loop ends leaves released checkpoints listed: wasted space, never loss.
                 writer.delete(layout.manifestPath(path))
+                if (policy.verbose()) info("Retention released $path (${policy.retention().summary()})")
             }
         }
 

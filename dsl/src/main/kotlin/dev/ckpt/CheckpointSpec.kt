@@ -83,6 +83,14 @@ public class CheckpointSpec internal constructor(
     /** The clock for wall-time saving and timestamps. */
     public var clock: Clock = Clock.systemUTC()
 
+    /** Receives each message the callback logs (see [onMessage]); null for none. */
+    public var listener: CheckpointListener? = null
+
+    /** Sends each decision message to [action] too, e.g. `onMessage { println(it) }`. */
+    public fun onMessage(action: CheckpointListener) {
+        listener = action
+    }
+
     private val directions = LinkedHashMap<String, Direction>()
 
     /** Lower is better. */
@@ -122,7 +130,7 @@ public class CheckpointSpec internal constructor(
         .metricDirections(MetricDirections.builtIn().with(directions))
         .build()
 
-    internal fun options(): CallbackOptions = CallbackOptions(resume, directory, clock, onSaveError)
+    internal fun options(): CallbackOptions = CallbackOptions(resume, directory, clock, onSaveError, listener)
 }
 
 /**
@@ -153,4 +161,5 @@ internal class CallbackOptions(
     internal val directory: Path,
     internal val clock: Clock,
     internal val onSaveError: SaveErrorAction,
+    internal val listener: CheckpointListener? = null,
 )

@@ -26,7 +26,7 @@ public object Ckpt {
     /** A callback that applies [policy] with [options]. */
     @JvmStatic
     public fun callback(policy: CheckpointPolicy, options: Options): CheckpointCallback =
-        CheckpointCallback(policy, CallbackOptions(options.resume, options.directory, options.clock, options.onSaveError))
+        CheckpointCallback(policy, CallbackOptions(options.resume, options.directory, options.clock, options.onSaveError, options.listener))
 
     /** Fresh callback options with their defaults. */
     @JvmStatic
@@ -38,6 +38,7 @@ public object Ckpt {
         internal var directory: Path = Path.of("")
         internal var clock: Clock = Clock.systemUTC()
         internal var onSaveError: SaveErrorAction = SaveErrorAction.STOP
+        internal var listener: CheckpointListener? = null
 
         /** Continue the run found in the run directory. */
         public fun resume(resume: Boolean): Options = apply { this.resume = resume }
@@ -50,5 +51,8 @@ public object Ckpt {
 
         /** What happens when writing a checkpoint fails. */
         public fun onSaveError(action: SaveErrorAction): Options = apply { this.onSaveError = action }
+
+        /** Receives each decision message too (e.g. `System.out::println`). */
+        public fun listener(listener: CheckpointListener): Options = apply { this.listener = listener }
     }
 }

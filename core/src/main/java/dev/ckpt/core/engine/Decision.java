@@ -60,7 +60,16 @@ public sealed interface Decision {
                 return where + ": " + monitor + " is missing from the logs; saving model to " + path
                         + " anyway (not marked best)";
             }
-            return where + ": saving model to " + path;
+            if (monitorValue == null) {
+                return where + ": saving model to " + path + " (" + monitor + " not logged)";
+            }
+            if (newBest) {
+                return where + ": saving model to " + path + "; " + monitor + " improved from "
+                        + Messages.number(previousBest, true) + " to " + Messages.number(monitorValue, false)
+                        + ", new best";
+            }
+            return where + ": saving model to " + path + "; " + monitor + " " + Messages.number(monitorValue, false)
+                    + ", best remains " + Messages.number(previousBest, true);
         }
     }
 

@@ -54,6 +54,24 @@ public record Retention(Integer keepBest, Integer keepLast, Integer keepEveryNth
         return new Retention(keepBest, keepLast, m);
     }
 
+    /** The rules for people: {@code "keep best 1, last 3"}, or {@code "keep all"}. */
+    public String summary() {
+        if (keepsAll()) {
+            return "keep all";
+        }
+        java.util.List<String> rules = new java.util.ArrayList<>();
+        if (keepBest != null) {
+            rules.add("best " + keepBest);
+        }
+        if (keepLast != null) {
+            rules.add("last " + keepLast);
+        }
+        if (keepEveryNthEpoch != null) {
+            rules.add("every " + keepEveryNthEpoch + "th epoch");
+        }
+        return "keep " + String.join(", ", rules);
+    }
+
     /** Text that identifies these rules in a policy fingerprint. */
     public String describe() {
         return keepsAll() ? "all" : "best:" + keepBest + ",last:" + keepLast + ",everyNthEpoch:" + keepEveryNthEpoch;
