@@ -184,9 +184,11 @@ public final class CheckpointEngine {
             if (value == null) {
                 MissingMonitor rule = policy.missingMonitor();
                 if (rule == MissingMonitor.FAIL) {
-                    throw new IllegalStateException("monitor '" + monitor.metric() + "' is missing from the logs at "
-                            + Decision.Messages.where(epochNumber, batchNumber) + " (logged: " + names(logs)
-                            + "); onMissingMonitor = FAIL stops training");
+                    throw new IllegalStateException("onMissingMonitor: FAIL stops training because monitor '"
+                            + monitor.metric() + "' is missing from the logs at epoch " + epochNumber
+                            + (batchNumber == null ? "" : ", batch " + batchNumber) + " (logged: "
+                            + String.join(", ", names(logs)) + "); log it at every save point, or set"
+                            + " onMissingMonitor = SKIP_AND_WARN or SAVE_ANYWAY");
                 }
                 if (rule == MissingMonitor.SKIP_AND_WARN) {
                     return new Decision.Skip(epochNumber, batchNumber, Decision.Reason.MISSING_MONITOR,

@@ -40,7 +40,7 @@ public record EngineState(
     /** Validates counters and copies the list. */
     public EngineState {
         if (completedEpochs < 0 || batchesSinceSave < 0 || globalStep < 0 || lastBatchSeen < 0 || currentEpoch < -1) {
-            throw new IllegalArgumentException("engine state: counters must not be negative, got currentEpoch="
+            throw new IllegalArgumentException("engine state: counters must be >= 0 (currentEpoch >= -1), got currentEpoch="
                     + currentEpoch + ", completedEpochs=" + completedEpochs + ", lastBatchSeen=" + lastBatchSeen
                     + ", batchesSinceSave=" + batchesSinceSave + ", globalStep=" + globalStep);
         }

@@ -74,7 +74,7 @@ public record Monitor(String metric, Direction direction, double minDelta) {
         }
         return directions.lookup(base).orElseThrow(() -> new CheckpointConfigException("mode",
                 "mode: AUTO cannot tell whether monitor '" + metric + "' should be minimised or maximised; "
-                        + "set mode = MIN or mode = MAX (or declare the metric's direction)"));
+                        + "set mode = MIN or mode = MAX, or declare '" + base + "' in metricDirections"));
     }
 
     /**

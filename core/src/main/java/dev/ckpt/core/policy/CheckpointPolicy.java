@@ -350,7 +350,7 @@ public final class CheckpointPolicy {
                             + "use saveFrequency = everyEpoch() or a training metric");
                 }
                 if (!batchLevel && field.equals(TemplateValues.BATCH)) {
-                    throw new CheckpointConfigException("filepath", "filepath: field '{batch}' in \"" + filepath
+                    throw new CheckpointConfigException("filepath", "filepath: field 'batch' in \"" + filepath
                             + "\" can never be filled: saveFrequency everyEpoch() saves at epoch ends, where there is"
                             + " no batch; use {epoch} or {step}, or save every N batches");
                 }
