@@ -14,6 +14,9 @@ import java.util.Objects;
  * CheckpointEngine again = CheckpointEngine.resume(policy, saved, Clock.systemUTC());
  * }</pre>
  *
+ * <p>It does not include the policy: resume with the same policy (compare
+ * {@code CheckpointPolicy.fingerprint()}), or decisions will differ from an uninterrupted run.
+ *
  * @param currentEpoch         0-based index of the epoch in progress (as fed to the engine), or -1
  * @param completedEpochs      number of epoch ends seen; a resumed run numbers its epochs after these
  * @param lastBatchSeen        0-based index of the last batch seen (Keras's counter for new epochs)

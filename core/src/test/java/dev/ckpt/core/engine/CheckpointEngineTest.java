@@ -84,6 +84,21 @@ class CheckpointEngineTest {
         assertEquals("ck/e01-0.125", ((Decision.Save) epoch(engine, 0, 1, val(0.125))).path());
     }
 
+    @Test
+    void aLoggedStepOrEpochDoesNotReplaceTheCounters() {
+        CheckpointEngine engine = started(CheckpointPolicy.builder("ck/e{epoch}-s{step}"));
+        Map<String, Double> logs = Map.of("loss", 1.0, "val_loss", 0.5, "epoch", 99.0, "step", 99.0);
+        assertEquals("ck/e1-s2", ((Decision.Save) epoch(engine, 0, 2, logs)).path());
+    }
+
+    @Test
+    void aLoggedBatchValueFillsTheBatchFieldAsInKeras() {
+        CheckpointEngine engine = started(CheckpointPolicy.builder("ck/b{batch}").monitor("loss")
+                .saveFrequency(SaveFrequency.everyBatches(1)));
+        engine.onEpochBegin(0);
+        assertEquals("ck/b7.0", ((Decision.Save) engine.onBatchEnd(0, Map.of("loss", 1.0, "batch", 7.0))).path());
+    }
+
     // ---- best, threshold, minDelta ----
 
     @Test

@@ -219,6 +219,19 @@ class CoreMessagesTest {
     }
 
     @Test
+    void nullMetricValue() {
+        CheckpointEngine engine = CheckpointEngine.start(policy("ck/e{epoch}").build(), new TestClock(0));
+        engine.onTrainBegin(null);
+        engine.onEpochBegin(1);
+        Map<String, Double> logs = new java.util.HashMap<>();
+        logs.put("loss", 0.5);
+        logs.put("val_loss", null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> engine.onEpochEnd(1, logs));
+        assertEquals("logs: metric 'val_loss' has the value null at epoch 2; give a number (NaN if it diverged), "
+                + "or leave the name out when it was not measured", e.getMessage());
+    }
+
+    @Test
     void negativeEngineStateCounter() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new EngineState(-2, 0, 0, 0, 0, null, null, List.of(), null, null));
