@@ -13,7 +13,10 @@ package dev.ckpt.core;
  * }</pre>
  *
  * <p>The message always names the option, the rejected value and what would be valid. It is an
- * {@link IllegalArgumentException}: the caller passed something that cannot work.
+ * {@link IllegalArgumentException}: the caller passed something that cannot work. It is not used for
+ * what goes wrong during training: a path that cannot be formatted is a
+ * {@code TemplateFormatException}, a missing monitored value under {@code FAIL} an
+ * {@link IllegalStateException}.
  */
 public class CheckpointConfigException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;

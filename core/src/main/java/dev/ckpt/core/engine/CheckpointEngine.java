@@ -99,6 +99,7 @@ public final class CheckpointEngine {
      *
      * @throws dev.ckpt.core.template.TemplateFormatException if a save's path cannot be formatted
      * @throws IllegalStateException if the monitored value is missing and the policy says FAIL
+     * @throws IllegalArgumentException if a save point's logs map a name to null
      */
     public Decision onBatchEnd(int batch, Map<String, Double> logs) {
         EngineState s = state;
@@ -133,6 +134,7 @@ public final class CheckpointEngine {
      *
      * @throws dev.ckpt.core.template.TemplateFormatException if a save's path cannot be formatted
      * @throws IllegalStateException if the monitored value is missing and the policy says FAIL
+     * @throws IllegalArgumentException if a save point's logs map a name to null
      */
     public Decision onEpochEnd(int epoch, Map<String, Double> logs) {
         EngineState s = state;
@@ -175,6 +177,14 @@ public final class CheckpointEngine {
 
     private Decision decide(int epoch, Integer batch, Map<String, Double> logs) {
         Objects.requireNonNull(logs, "logs");
+        for (Map.Entry<String, Double> e : logs.entrySet()) {
+            if (e.getValue() == null) {
+                // a null would otherwise surface later as a bare NullPointerException, or pass as "missing"
+                throw new IllegalArgumentException("logs: metric '" + e.getKey() + "' has the value null at epoch "
+                        + (epoch + 1) + (batch == null ? "" : ", batch " + (batch + 1))
+                        + "; give a number (NaN if it diverged), or leave the name out when it was not measured");
+            }
+        }
         Monitor monitor = policy.monitor();
         Double value = logs.get(monitor.metric());
         Double best = state.best();
@@ -184,9 +194,11 @@ public final class CheckpointEngine {
             if (value == null) {
                 MissingMonitor rule = policy.missingMonitor();
                 if (rule == MissingMonitor.FAIL) {
-                    throw new IllegalStateException("monitor '" + monitor.metric() + "' is missing from the logs at "
-                            + Decision.Messages.where(epochNumber, batchNumber) + " (logged: " + names(logs)
-                            + "); onMissingMonitor = FAIL stops training");
+                    throw new IllegalStateException("onMissingMonitor: FAIL stops training because monitor '"
+                            + monitor.metric() + "' is missing from the logs at epoch " + epochNumber
+                            + (batchNumber == null ? "" : ", batch " + batchNumber) + " (logged: "
+                            + String.join(", ", names(logs)) + "); log it at every save point, or set"
+                            + " onMissingMonitor = SKIP_AND_WARN or SAVE_ANYWAY");
                 }
                 if (rule == MissingMonitor.SKIP_AND_WARN) {
                     return new Decision.Skip(epochNumber, batchNumber, Decision.Reason.MISSING_MONITOR,

@@ -1,6 +1,5 @@
 package dev.ckpt.core.engine;
 
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -16,6 +15,9 @@ import java.util.Objects;
  * }
  * System.out.println(d.message());   // "Epoch 3: val_loss improved from 0.3120 to 0.2950, saving model to ck/e03"
  * }</pre>
+ *
+ * <p>A decision is only advice: it writes nothing, and a {@link Save} changes the engine's best and
+ * retention only once the caller reports it with {@link CheckpointEngine#onCommitted}.
  */
 public sealed interface Decision {
 
@@ -28,7 +30,11 @@ public sealed interface Decision {
     }
 
     /**
-     * Save now.
+     * Save now: write the model to {@link #path()}, then report it with {@link CheckpointEngine#onCommitted}.
+     *
+     * <pre>{@code
+     * if (d instanceof Decision.Save save && save.newBest()) log.info("new best: " + save.monitorValue());
+     * }</pre>
      *
      * @param path         the formatted filepath
      * @param epoch        1-based epoch number
@@ -51,10 +57,10 @@ public sealed interface Decision {
 
         @Override
         public String message() {
-            String where = Messages.where(epoch, batch);
+            String where = DecisionText.where(epoch, batch);
             if (bestOnly && newBest) {
-                return where + ": " + monitor + " improved from " + Messages.number(previousBest, true) + " to "
-                        + Messages.number(monitorValue, false) + ", saving model to " + path;
+                return where + ": " + monitor + " improved from " + DecisionText.number(previousBest, true) + " to "
+                        + DecisionText.number(monitorValue, false) + ", saving model to " + path;
             }
             if (bestOnly) {
                 return where + ": " + monitor + " is missing from the logs; saving model to " + path
@@ -74,7 +80,11 @@ public sealed interface Decision {
     }
 
     /**
-     * A save point where nothing is saved.
+     * A save point where nothing is saved, with the reason; the engine's state is unchanged by it.
+     *
+     * <pre>{@code
+     * if (d instanceof Decision.Skip skip && skip.reason() == Decision.Reason.MISSING_MONITOR) warn(skip.message());
+     * }</pre>
      *
      * @param epoch        1-based epoch number
      * @param batch        1-based batch number, or null at an epoch end
@@ -94,16 +104,16 @@ public sealed interface Decision {
 
         @Override
         public String message() {
-            String where = Messages.where(epoch, batch);
+            String where = DecisionText.where(epoch, batch);
             if (reason == Reason.NOT_IMPROVED) {
-                return where + ": " + monitor + " did not improve from " + Messages.number(best, true);
+                return where + ": " + monitor + " did not improve from " + DecisionText.number(best, true);
             }
             return where + ": cannot decide whether this is the best model: " + monitor
                     + " is missing from the logs (logged: " + String.join(", ", available) + "); skipping the save";
         }
     }
 
-    /** Why a save point saved nothing. */
+    /** Why a save point saved nothing, e.g. {@code skip.reason() == Reason.NOT_IMPROVED}. */
     enum Reason {
         /** The monitored value did not beat the best. */
         NOT_IMPROVED,
@@ -111,7 +121,7 @@ public sealed interface Decision {
         MISSING_MONITOR
     }
 
-    /** Not a save point. */
+    /** Not a save point: {@code Decision.none()}; its message is empty. */
     enum None implements Decision {
         /** The only instance. */
         INSTANCE;
@@ -119,26 +129,6 @@ public sealed interface Decision {
         @Override
         public String message() {
             return "";
-        }
-    }
-
-    /** Shared text helpers for messages. */
-    final class Messages {
-        private Messages() {
-        }
-
-        static String where(int epoch, Integer batch) {
-            return batch == null ? "Epoch " + epoch : "Epoch " + epoch + ", batch " + batch;
-        }
-
-        static String number(Double value, boolean nullIsNone) {
-            if (value == null) {
-                return nullIsNone ? "none" : "nothing";
-            }
-            if (value.isNaN() || value.isInfinite()) {
-                return value.toString();
-            }
-            return String.format(Locale.ROOT, "%.4f", value);
         }
     }
 }

@@ -14,6 +14,9 @@ import java.util.Objects;
  * CheckpointEngine again = CheckpointEngine.resume(policy, saved, Clock.systemUTC());
  * }</pre>
  *
+ * <p>It does not include the policy: resume with the same policy (compare
+ * {@code CheckpointPolicy.fingerprint()}), or decisions will differ from an uninterrupted run.
+ *
  * @param currentEpoch         0-based index of the epoch in progress (as fed to the engine), or -1
  * @param completedEpochs      number of epoch ends seen; a resumed run numbers its epochs after these
  * @param lastBatchSeen        0-based index of the last batch seen (Keras's counter for new epochs)
@@ -40,7 +43,7 @@ public record EngineState(
     /** Validates counters and copies the list. */
     public EngineState {
         if (completedEpochs < 0 || batchesSinceSave < 0 || globalStep < 0 || lastBatchSeen < 0 || currentEpoch < -1) {
-            throw new IllegalArgumentException("engine state: counters must not be negative, got currentEpoch="
+            throw new IllegalArgumentException("engine state: counters must be >= 0 (currentEpoch >= -1), got currentEpoch="
                     + currentEpoch + ", completedEpochs=" + completedEpochs + ", lastBatchSeen=" + lastBatchSeen
                     + ", batchesSinceSave=" + batchesSinceSave + ", globalStep=" + globalStep);
         }

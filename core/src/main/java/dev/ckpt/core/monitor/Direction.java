@@ -9,6 +9,7 @@ package dev.ckpt.core.monitor;
  * }</pre>
  *
  * <p>Comparisons are strict and NaN is never better than anything, nor is anything better than NaN.
+ * A direction knows no margin: {@link Monitor} adds {@code minDelta}.
  */
 public enum Direction {
     /** Lower values are better. */

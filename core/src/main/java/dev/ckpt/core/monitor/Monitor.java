@@ -15,8 +15,12 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>As in Keras, an improvement is strict and must exceed {@code minDelta}: for MIN,
- * {@code current + minDelta < best}; for MAX, {@code current - minDelta > best}. Unlike Keras, NaN
- * never improves, so one diverged epoch cannot become a best that nothing can beat.
+ * {@code current + minDelta < best}; for MAX, {@code current - minDelta > best}, computed in double
+ * arithmetic as Keras does (rounding can only withhold an improvement whose margin is within an ulp of
+ * {@code minDelta}, never invent one). Unlike Keras, NaN never improves, so one diverged epoch cannot
+ * become a best that nothing can beat.
+ *
+ * <p>It holds no state: the best value so far is the caller's (see {@code CheckpointEngine}).
  *
  * @param metric    the metric name as logged, e.g. {@code val_accuracy}
  * @param direction which way is better
@@ -30,7 +34,7 @@ public record Monitor(String metric, Direction direction, double minDelta) {
         Objects.requireNonNull(metric, "metric");
         Objects.requireNonNull(direction, "direction");
         if (metric.isEmpty()) {
-            throw new CheckpointConfigException("monitor", "monitor: needs a metric name such as val_loss, got \"\"");
+            throw emptyMonitor();
         }
         if (!(minDelta >= 0) || Double.isInfinite(minDelta)) {
             throw new CheckpointConfigException("minDelta",
@@ -48,12 +52,19 @@ public record Monitor(String metric, Direction direction, double minDelta) {
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(directions, "directions");
         Objects.requireNonNull(metric, "monitor");
+        if (metric.isEmpty()) {
+            throw emptyMonitor(); // before AUTO, so that the error names the monitor, not the mode
+        }
         Direction direction = switch (mode) {
             case MIN -> Direction.MIN;
             case MAX -> Direction.MAX;
             case AUTO -> infer(metric, directions);
         };
         return new Monitor(metric, direction, minDelta);
+    }
+
+    private static CheckpointConfigException emptyMonitor() {
+        return new CheckpointConfigException("monitor", "monitor: needs a metric name such as val_loss, got \"\"");
     }
 
     private static Direction infer(String metric, MetricDirections directions) {
@@ -63,7 +74,7 @@ public record Monitor(String metric, Direction direction, double minDelta) {
         }
         return directions.lookup(base).orElseThrow(() -> new CheckpointConfigException("mode",
                 "mode: AUTO cannot tell whether monitor '" + metric + "' should be minimised or maximised; "
-                        + "set mode = MIN or mode = MAX (or declare the metric's direction)"));
+                        + "set mode = MIN or mode = MAX, or declare '" + base + "' in metricDirections"));
     }
 
     /**

@@ -208,6 +208,14 @@ public final class CheckpointPolicy {
      * Collects settings; {@link #build()} checks them together. Defaults are Keras's: monitor
      * {@code val_loss}, mode AUTO, every epoch, keep everything; plus ckpt's skip-and-warn on a missing
      * monitored value.
+     *
+     * <pre>{@code
+     * CheckpointPolicy.Builder b = CheckpointPolicy.builder("ck/e{epoch}").monitor("loss");
+     * CheckpointPolicy p = b.saveBestOnly(true).build();
+     * }</pre>
+     *
+     * <p>Setters only reject null; values and the rules between them are checked by {@link #build()}
+     * (counts and durations are checked where {@link SaveFrequency} and {@link Retention} are made).
      */
     public static final class Builder {
         private String filepath;
@@ -350,7 +358,7 @@ public final class CheckpointPolicy {
                             + "use saveFrequency = everyEpoch() or a training metric");
                 }
                 if (!batchLevel && field.equals(TemplateValues.BATCH)) {
-                    throw new CheckpointConfigException("filepath", "filepath: field '{batch}' in \"" + filepath
+                    throw new CheckpointConfigException("filepath", "filepath: field 'batch' in \"" + filepath
                             + "\" can never be filled: saveFrequency everyEpoch() saves at epoch ends, where there is"
                             + " no batch; use {epoch} or {step}, or save every N batches");
                 }

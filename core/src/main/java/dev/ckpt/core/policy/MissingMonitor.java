@@ -7,6 +7,9 @@ package dev.ckpt.core.policy;
  * <pre>{@code
  * CheckpointPolicy.builder("best").saveBestOnly(true).onMissingMonitor(MissingMonitor.FAIL).build();
  * }</pre>
+ *
+ * <p>It does not apply when every checkpoint is saved ({@code saveBestOnly} false): those saves happen
+ * regardless and are simply not marked best.
  */
 public enum MissingMonitor {
     /** Skip this save and report a warning (ckpt's default): an unmeasured model never replaces the best. */

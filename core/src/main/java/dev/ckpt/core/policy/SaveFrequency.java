@@ -16,6 +16,7 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Batch-level frequencies see only training metrics: validation metrics exist only at epoch end.
+ * A frequency holds no clock or counter: the engine counts batches and reads its injected clock.
  */
 public sealed interface SaveFrequency {
 
@@ -67,7 +68,7 @@ public sealed interface SaveFrequency {
         return new EveryInterval(interval);
     }
 
-    /** Every epoch end. */
+    /** Every epoch end: {@code SaveFrequency.everyEpoch()}; never at a batch end. */
     enum EveryEpoch implements SaveFrequency {
         /** The only instance. */
         INSTANCE;
@@ -89,7 +90,8 @@ public sealed interface SaveFrequency {
     }
 
     /**
-     * Every N batches.
+     * Every N training batches: {@code SaveFrequency.everyBatches(500)}; never at an epoch end, and
+     * the count does not restart with an epoch.
      *
      * @param batches how many batches between saves, {@code >= 1}
      */
@@ -119,7 +121,8 @@ public sealed interface SaveFrequency {
     }
 
     /**
-     * Every span of wall time.
+     * Every span of wall time: {@code SaveFrequency.every(Duration.ofMinutes(30))}; checked only at
+     * batch ends, so a save can come later than the span, never earlier.
      *
      * @param interval the span, positive
      */

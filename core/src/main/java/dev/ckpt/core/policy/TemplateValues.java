@@ -1,6 +1,16 @@
 package dev.ckpt.core.policy;
 
-/** The names ckpt itself supplies to a filepath template besides the logged metrics. */
+/**
+ * The names ckpt itself supplies to a filepath template besides the logged metrics.
+ *
+ * <pre>{@code
+ * TemplateValues.isCounter("step");   // true: "ck/s{step}" needs no logged metric
+ * TemplateValues.isCounter("loss");   // false: must come from the logs
+ * }</pre>
+ *
+ * <p>A logged metric named {@code epoch} or {@code step} does not replace the counter; one named
+ * {@code batch} does, as in Keras.
+ */
 public final class TemplateValues {
     /** 1-based epoch number, as Keras's {@code {epoch}}. */
     public static final String EPOCH = "epoch";

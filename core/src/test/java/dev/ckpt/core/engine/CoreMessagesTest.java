@@ -1,0 +1,294 @@
+package dev.ckpt.core.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ckpt.core.CheckpointConfigException;
+import dev.ckpt.core.monitor.Direction;
+import dev.ckpt.core.monitor.MetricDirections;
+import dev.ckpt.core.monitor.Mode;
+import dev.ckpt.core.monitor.Monitor;
+import dev.ckpt.core.policy.CheckpointPolicy;
+import dev.ckpt.core.policy.MissingMonitor;
+import dev.ckpt.core.policy.Retention;
+import dev.ckpt.core.policy.SaveFrequency;
+import dev.ckpt.core.template.TemplateFormatException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * Pins the exact text of every error and decision message of the monitor, policy and engine packages.
+ * Each error names the option, the rejected value and what would be valid; a change here is a change
+ * users see.
+ */
+class CoreMessagesTest {
+
+    private static void assertConfigError(String option, String message, Executable call) {
+        CheckpointConfigException e = assertThrows(CheckpointConfigException.class, call);
+        assertEquals(message, e.getMessage());
+        assertEquals(option, e.option());
+        assertTrue(e.getMessage().startsWith(option + ": "), "the message starts with the option's name");
+    }
+
+    private static CheckpointPolicy.Builder policy(String filepath) {
+        return CheckpointPolicy.builder(filepath);
+    }
+
+    // ---- monitor ----
+
+    @Test
+    void emptyMonitor() {
+        assertConfigError("monitor", "monitor: needs a metric name such as val_loss, got \"\"",
+                () -> policy("ck").monitor("").build());
+    }
+
+    @Test
+    void negativeMinDelta() {
+        assertConfigError("minDelta", "minDelta: needs a finite value >= 0, got -0.1",
+                () -> policy("ck").minDelta(-0.1).build());
+    }
+
+    @Test
+    void nanMinDelta() {
+        assertConfigError("minDelta", "minDelta: needs a finite value >= 0, got NaN",
+                () -> new Monitor("loss", Direction.MIN, Double.NaN));
+    }
+
+    @Test
+    void autoCannotInferTheDirection() {
+        assertConfigError("mode", "mode: AUTO cannot tell whether monitor 'val_dice' should be minimised or "
+                        + "maximised; set mode = MIN or mode = MAX, or declare 'dice' in metricDirections",
+                () -> policy("ck").monitor("val_dice").build());
+    }
+
+    @Test
+    void autoCannotInferTheDirectionWithoutTheBuiltInTable() {
+        assertConfigError("mode", "mode: AUTO cannot tell whether monitor 'accuracy' should be minimised or "
+                        + "maximised; set mode = MIN or mode = MAX, or declare 'accuracy' in metricDirections",
+                () -> Monitor.resolve("accuracy", Mode.AUTO, 0.0, MetricDirections.none()));
+    }
+
+    // ---- policy ----
+
+    @Test
+    void emptyFilepath() {
+        assertConfigError("filepath", "filepath: needs a path template such as \"runs/x/e{epoch:02d}\", got \"\"",
+                () -> policy("").build());
+    }
+
+    @Test
+    void malformedFilepath() {
+        CheckpointConfigException e = assertThrows(CheckpointConfigException.class, () -> policy("ck/e{epoch").build());
+        assertEquals("filepath", e.option());
+        assertTrue(e.getMessage().startsWith("filepath: "), e.getMessage());
+        assertTrue(e.getMessage().contains("\"ck/e{epoch\""), e.getMessage());
+        assertEquals("filepath: " + e.getCause().getMessage(), e.getMessage(), "the template's own message, prefixed");
+    }
+
+    @Test
+    void filepathSpecThatDoesNotFitAFloat() {
+        CheckpointConfigException e = assertThrows(CheckpointConfigException.class,
+                () -> policy("ck/{val_loss:d}").build());
+        assertEquals("filepath", e.option());
+        assertTrue(e.getMessage().contains("val_loss"), e.getMessage());
+        assertEquals("filepath: " + e.getCause().getMessage(), e.getMessage());
+    }
+
+    @Test
+    void nanThreshold() {
+        assertConfigError("initialValueThreshold", "initialValueThreshold: needs a number or null, got NaN",
+                () -> policy("ck").initialValueThreshold(Double.NaN).build());
+    }
+
+    @Test
+    void validationFieldWithBatchLevelSaving() {
+        assertConfigError("filepath", "filepath: field 'val_loss' in \"ck/{val_loss:.2f}\" can never be filled: "
+                        + "saveFrequency everyBatches(10) saves at batch ends, whose logs hold no validation metrics; "
+                        + "use saveFrequency = everyEpoch() or a training metric",
+                () -> policy("ck/{val_loss:.2f}").monitor("loss").saveFrequency(SaveFrequency.everyBatches(10)).build());
+    }
+
+    @Test
+    void batchFieldWithEpochLevelSaving() {
+        assertConfigError("filepath", "filepath: field 'batch' in \"ck/b{batch}\" can never be filled: "
+                        + "saveFrequency everyEpoch() saves at epoch ends, where there is no batch; "
+                        + "use {epoch} or {step}, or save every N batches",
+                () -> policy("ck/b{batch}").build());
+    }
+
+    @Test
+    void validationMonitorForBatchLevelBestOnly() {
+        assertConfigError("monitor", "monitor: 'val_loss' is never logged at batch ends, where saveFrequency "
+                        + "every(PT30M) decides; saveBestOnly needs a training metric such as 'loss', "
+                        + "or saveFrequency = everyEpoch()",
+                () -> policy("ck/s{step}").saveBestOnly(true)
+                        .saveFrequency(SaveFrequency.every(Duration.ofMinutes(30))).build());
+    }
+
+    @Test
+    void validationMonitorForBatchLevelKeepBest() {
+        assertConfigError("monitor", "monitor: 'val_accuracy' is never logged at batch ends, where saveFrequency "
+                        + "everyBatches(5) decides; keepBest needs a training metric such as 'loss', "
+                        + "or saveFrequency = everyEpoch()",
+                () -> policy("ck/s{step}").monitor("val_accuracy").saveFrequency(SaveFrequency.everyBatches(5))
+                        .retention(Retention.keepAll().withKeepBest(2)).build());
+    }
+
+    @Test
+    void zeroBatches() {
+        assertConfigError("saveFrequency", "saveFrequency: every N batches needs N >= 1, got 0",
+                () -> SaveFrequency.everyBatches(0));
+    }
+
+    @Test
+    void nonPositiveInterval() {
+        assertConfigError("saveFrequency", "saveFrequency: every(interval) needs a positive duration, got PT-1S",
+                () -> SaveFrequency.every(Duration.ofSeconds(-1)));
+    }
+
+    @Test
+    void unreadableKerasSaveFreq() {
+        assertConfigError("saveFrequency",
+                "saveFrequency: expected \"epoch\" or a whole number of batches >= 1, got \"batch\"",
+                () -> SaveFrequency.parse("batch"));
+    }
+
+    @Test
+    void keepBestBelowOne() {
+        assertConfigError("keepBest", "keepBest: needs a count >= 1 (or null for no rule), got 0",
+                () -> Retention.keepAll().withKeepBest(0));
+    }
+
+    @Test
+    void keepLastBelowOne() {
+        assertConfigError("keepLast", "keepLast: needs a count >= 1 (or null for no rule), got -2",
+                () -> Retention.keepAll().withKeepLast(-2));
+    }
+
+    @Test
+    void keepEveryNthEpochBelowOne() {
+        assertConfigError("keepEveryNthEpoch", "keepEveryNthEpoch: needs a count >= 1 (or null for no rule), got 0",
+                () -> Retention.keepAll().withKeepEveryNthEpoch(0));
+    }
+
+    // ---- engine ----
+
+    @Test
+    void templateFieldNotLogged() {
+        CheckpointEngine engine = CheckpointEngine.start(policy("ck/{val_acc:.2f}").build(), new TestClock(0));
+        assertConfigError("filepath", "filepath: field 'val_acc' in \"ck/{val_acc:.2f}\" is not logged by the model; "
+                        + "available: accuracy, epoch, loss, step, val_accuracy, val_loss",
+                () -> engine.onTrainBegin(List.of("loss", "accuracy", "val_loss", "val_accuracy")));
+    }
+
+    @Test
+    void monitorNotLogged() {
+        CheckpointEngine engine = CheckpointEngine.start(policy("ck").saveBestOnly(true).build(), new TestClock(0));
+        assertConfigError("monitor", "monitor: 'val_loss' is not logged by the model; logged metrics: accuracy, loss",
+                () -> engine.onTrainBegin(List.of("loss", "accuracy")));
+    }
+
+    @Test
+    void missingMonitorUnderFail() {
+        CheckpointEngine engine = CheckpointEngine.start(policy("ck/s{step}").monitor("loss").saveBestOnly(true)
+                .saveFrequency(SaveFrequency.everyBatches(2)).onMissingMonitor(MissingMonitor.FAIL).build(),
+                new TestClock(0));
+        engine.onTrainBegin(null);
+        engine.onEpochBegin(0);
+        engine.onBatchEnd(0, Map.of());
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> engine.onBatchEnd(1, Map.of("accuracy", 0.5, "lr", 0.01)));
+        assertEquals("onMissingMonitor: FAIL stops training because monitor 'loss' is missing from the logs at "
+                + "epoch 1, batch 2 (logged: accuracy, lr); log it at every save point, or set "
+                + "onMissingMonitor = SKIP_AND_WARN or SAVE_ANYWAY", e.getMessage());
+    }
+
+    @Test
+    void pathFieldMissingAtASave() {
+        CheckpointEngine engine = CheckpointEngine.start(policy("ck/{val_accuracy:.2f}").build(), new TestClock(0));
+        engine.onTrainBegin(null);
+        engine.onEpochBegin(0);
+        TemplateFormatException e = assertThrows(TemplateFormatException.class,
+                () -> engine.onEpochEnd(0, Map.of("loss", 0.5, "val_loss", 0.4)));
+        assertTrue(e.getMessage().contains("val_accuracy"), e.getMessage());
+        assertTrue(e.getMessage().contains("val_loss"), "lists what is available: " + e.getMessage());
+    }
+
+    @Test
+    void nullMetricValue() {
+        CheckpointEngine engine = CheckpointEngine.start(policy("ck/e{epoch}").build(), new TestClock(0));
+        engine.onTrainBegin(null);
+        engine.onEpochBegin(1);
+        Map<String, Double> logs = new java.util.HashMap<>();
+        logs.put("loss", 0.5);
+        logs.put("val_loss", null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> engine.onEpochEnd(1, logs));
+        assertEquals("logs: metric 'val_loss' has the value null at epoch 2; give a number (NaN if it diverged), "
+                + "or leave the name out when it was not measured", e.getMessage());
+    }
+
+    @Test
+    void negativeEngineStateCounter() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new EngineState(-2, 0, 0, 0, 0, null, null, List.of(), null, null));
+        assertEquals("engine state: counters must be >= 0 (currentEpoch >= -1), got currentEpoch=-2, "
+                + "completedEpochs=0, lastBatchSeen=0, batchesSinceSave=0, globalStep=0", e.getMessage());
+    }
+
+    // ---- decisions ----
+
+    @Test
+    void saveOfANewBest() {
+        Decision.Save s = new Decision.Save("ck/e03", 3, null, 30, Map.of(), "val_loss", 0.295, true, 0.312, true);
+        assertEquals("Epoch 3: val_loss improved from 0.3120 to 0.2950, saving model to ck/e03", s.message());
+    }
+
+    @Test
+    void saveOfTheFirstBestAtABatch() {
+        Decision.Save s = new Decision.Save("ck/s4", 1, 4, 4, Map.of(), "loss", 0.5, true, null, true);
+        assertEquals("Epoch 1, batch 4: loss improved from none to 0.5000, saving model to ck/s4", s.message());
+    }
+
+    @Test
+    void saveWithoutTheMonitor() {
+        Decision.Save s = new Decision.Save("ck/best", 2, null, 8, Map.of(), "val_loss", null, false, 0.3, true);
+        assertEquals("Epoch 2: val_loss is missing from the logs; saving model to ck/best anyway (not marked best)",
+                s.message());
+    }
+
+    @Test
+    void plainSave() {
+        Decision.Save s = new Decision.Save("ck/e2", 2, null, 8, Map.of(), "val_loss", 0.3, false, 0.2, false);
+        assertEquals("Epoch 2: saving model to ck/e2", s.message());
+    }
+
+    @Test
+    void skipNotImproved() {
+        Decision.Skip s = new Decision.Skip(4, null, Decision.Reason.NOT_IMPROVED, "val_loss", 0.4, 0.25, List.of());
+        assertEquals("Epoch 4: val_loss did not improve from 0.2500", s.message());
+    }
+
+    @Test
+    void skipNanAgainstNothing() {
+        Decision.Skip s = new Decision.Skip(1, null, Decision.Reason.NOT_IMPROVED, "val_loss", Double.NaN, null,
+                List.of());
+        assertEquals("Epoch 1: val_loss did not improve from none", s.message());
+    }
+
+    @Test
+    void skipMissingMonitor() {
+        Decision.Skip s = new Decision.Skip(1, 20, Decision.Reason.MISSING_MONITOR, "loss", null, null,
+                List.of("accuracy"));
+        assertEquals("Epoch 1, batch 20: cannot decide whether this is the best model: loss is missing from the "
+                + "logs (logged: accuracy); skipping the save", s.message());
+    }
+
+    @Test
+    void noDecisionSaysNothing() {
+        assertEquals("", Decision.none().message());
+    }
+}

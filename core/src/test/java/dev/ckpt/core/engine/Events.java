@@ -1,0 +1,77 @@
+package dev.ckpt.core.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Training events as data, and a driver that feeds them to an engine and records what it answered. */
+final class Events {
+    private Events() {
+    }
+
+    sealed interface Event permits EpochBegin, BatchEnd, EpochEnd {
+    }
+
+    record EpochBegin(int epoch) implements Event {
+    }
+
+    record BatchEnd(int batch, Map<String, Double> logs) implements Event {
+    }
+
+    record EpochEnd(int epoch, Map<String, Double> logs) implements Event {
+    }
+
+    /** What the engine answered to one event: its decision, what retention released, or the error. */
+    record Outcome(int index, Decision decision, List<String> released, String error) {
+    }
+
+    /** The milliseconds the clock shows at event {@code index}: every event takes 7 s. */
+    static long timeOf(int index) {
+        return index * 7_000L;
+    }
+
+    /**
+     * Feeds {@code events[from, to)} to {@code engine}, committing every save; stops after an error.
+     *
+     * @return false if an event failed
+     */
+    static boolean run(CheckpointEngine engine, TestClock clock, List<Event> events, int from, int to,
+                       List<Outcome> out) {
+        for (int i = from; i < to; i++) {
+            clock.set(timeOf(i));
+            Event e = events.get(i);
+            Decision d;
+            try {
+                if (e instanceof EpochBegin b) {
+                    engine.onEpochBegin(b.epoch());
+                    d = Decision.none();
+                } else if (e instanceof BatchEnd b) {
+                    d = engine.onBatchEnd(b.batch(), b.logs());
+                } else {
+                    EpochEnd end = (EpochEnd) e;
+                    d = engine.onEpochEnd(end.epoch(), end.logs());
+                }
+            } catch (RuntimeException ex) {
+                out.add(new Outcome(i, null, List.of(), ex.getClass().getSimpleName() + ": " + ex.getMessage()));
+                return false;
+            }
+            List<String> released = d instanceof Decision.Save save ? engine.onCommitted(save) : List.of();
+            out.add(new Outcome(i, d, released, null));
+        }
+        return true;
+    }
+
+    /** Epochs with the given numbers of batches, every log from {@code batchLogs} / {@code epochLogs}. */
+    static List<Event> epochs(List<Integer> batchCounts, Map<String, Double> batchLogs,
+                              Map<String, Double> epochLogs) {
+        List<Event> out = new ArrayList<>();
+        for (int epoch = 0; epoch < batchCounts.size(); epoch++) {
+            out.add(new EpochBegin(epoch));
+            for (int batch = 0; batch < batchCounts.get(epoch); batch++) {
+                out.add(new BatchEnd(batch, batchLogs));
+            }
+            out.add(new EpochEnd(epoch, epochLogs));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,211 @@
+package dev.ckpt.core.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ckpt.core.CheckpointConfigException;
+import dev.ckpt.core.monitor.Direction;
+import dev.ckpt.core.monitor.MetricDirections;
+import dev.ckpt.core.monitor.Mode;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CheckpointPolicyTest {
+
+    private static CheckpointPolicy everythingSet() {
+        return CheckpointPolicy.builder("runs/x/e{epoch:02d}-{dice:.3f}")
+                .monitor("val_dice")
+                .mode(Mode.AUTO)
+                .metricDirections(MetricDirections.builtIn().with(Map.of("dice", Direction.MAX)))
+                .minDelta(0.01)
+                .saveBestOnly(true)
+                .saveWeightsOnly(true)
+                .saveFrequency(SaveFrequency.everyEpoch())
+                .initialValueThreshold(0.2)
+                .retention(Retention.keepAll().withKeepBest(3).withKeepLast(2).withKeepEveryNthEpoch(5))
+                .onMissingMonitor(MissingMonitor.FAIL)
+                .verbose(true)
+                .build();
+    }
+
+    @Test
+    void defaultsAreKerasDefaultsPlusSkipAndWarn() {
+        CheckpointPolicy p = CheckpointPolicy.builder("ck").build();
+        assertEquals("val_loss", p.monitor().metric());
+        assertEquals(Mode.AUTO, p.mode());
+        assertEquals(Direction.MIN, p.monitor().direction());
+        assertEquals(0.0, p.monitor().minDelta());
+        assertFalse(p.saveBestOnly());
+        assertFalse(p.saveWeightsOnly());
+        assertEquals(SaveFrequency.everyEpoch(), p.saveFrequency());
+        assertNull(p.initialValueThreshold());
+        assertTrue(p.retention().keepsAll());
+        assertEquals(MissingMonitor.SKIP_AND_WARN, p.missingMonitor());
+        assertFalse(p.verbose());
+        assertEquals(MetricDirections.builtIn(), p.metricDirections());
+    }
+
+    @Test
+    void toBuilderThenBuildGivesAnEqualPolicy() {
+        CheckpointPolicy p = everythingSet();
+        CheckpointPolicy copy = p.toBuilder().build();
+        assertEquals(p, copy);
+        assertEquals(p.hashCode(), copy.hashCode());
+        assertEquals(p.fingerprint(), copy.fingerprint());
+        assertEquals(p.verbose(), copy.verbose());
+        assertEquals(p.metricDirections(), copy.metricDirections());
+        assertEquals(p.saveWeightsOnly(), copy.saveWeightsOnly());
+        assertEquals(p.mode(), copy.mode());
+    }
+
+    @Test
+    void toBuilderChangesLeaveTheOriginalAlone() {
+        CheckpointPolicy p = everythingSet();
+        CheckpointPolicy changed = p.toBuilder().monitor("val_loss").build();
+        assertEquals("val_dice", p.monitor().metric());
+        assertEquals("val_loss", changed.monitor().metric());
+        assertNotEquals(p, changed);
+    }
+
+    @Test
+    void autoIsResolvedWhenBuiltButRemembered() {
+        CheckpointPolicy p = everythingSet();
+        assertEquals(Mode.AUTO, p.mode());
+        assertEquals(Direction.MAX, p.monitor().direction());
+    }
+
+    @Test
+    void equalPoliciesHaveEqualFingerprints() {
+        assertEquals(everythingSet().fingerprint(), everythingSet().fingerprint());
+    }
+
+    @Test
+    void verboseDoesNotChangeTheFingerprint() {
+        CheckpointPolicy p = everythingSet();
+        assertEquals(p.fingerprint(), p.toBuilder().verbose(false).build().fingerprint());
+    }
+
+    @Test
+    void aChangedSettingChangesTheFingerprint() {
+        CheckpointPolicy p = everythingSet();
+        assertNotEquals(p.fingerprint(), p.toBuilder().minDelta(0.02).build().fingerprint());
+        assertNotEquals(p.fingerprint(), p.toBuilder().retention(Retention.keepAll()).build().fingerprint());
+        assertNotEquals(p.fingerprint(),
+                p.toBuilder().saveFrequency(SaveFrequency.everyBatches(3)).monitor("loss").filepath("s{step}")
+                        .build().fingerprint());
+    }
+
+    @Test
+    void describeDifferencesNamesAChangedMonitor() {
+        CheckpointPolicy run = CheckpointPolicy.builder("ck/best").monitor("val_loss").build();
+        CheckpointPolicy now = run.toBuilder().monitor("val_accuracy").build();
+        assertEquals(List.of("monitor: run has \"val_loss\", policy has \"val_accuracy\"",
+                        "direction: run has \"MIN\", policy has \"MAX\""),
+                now.describeDifferences(run.fingerprint()));
+    }
+
+    @Test
+    void describeDifferencesIsEmptyForAnEqualPolicy() {
+        assertEquals(List.of(), everythingSet().describeDifferences(everythingSet().fingerprint()));
+    }
+
+    @Test
+    void describeDifferencesReportsSettingsThisVersionDoesNotKnow() {
+        CheckpointPolicy p = CheckpointPolicy.builder("ck").build();
+        assertEquals(List.of("futureOption: run has \"7\", this version of ckpt has no such setting"),
+                p.describeDifferences(p.fingerprint() + "futureOption=7\n"));
+    }
+
+    @Test
+    void describeDifferencesReportsSettingsTheRunDidNotRecord() {
+        CheckpointPolicy p = CheckpointPolicy.builder("ck").build();
+        List<String> diff = p.describeDifferences("");
+        assertEquals(p.decisionSettings().size(), diff.size());
+        assertEquals("filepath: run has nothing, policy has \"ck\"", diff.get(0));
+    }
+
+    @Test
+    void aFingerprintSurvivesBackslashesAndNewlinesInTheTemplate() {
+        CheckpointPolicy p = CheckpointPolicy.builder("C:\\runs\\n\ne{epoch}").build();
+        assertEquals(List.of(), p.describeDifferences(p.fingerprint()));
+        assertEquals(p.decisionSettings().size(), p.fingerprint().split("\n").length);
+    }
+
+    @Test
+    void decisionSettingsListsTheSettingsInAStableOrder() {
+        assertEquals(List.of("filepath", "monitor", "direction", "minDelta", "saveBestOnly", "saveWeightsOnly",
+                        "saveFrequency", "initialValueThreshold", "retention", "missingMonitor"),
+                List.copyOf(everythingSet().decisionSettings().keySet()));
+    }
+
+    @Test
+    void kerasSaveFreqSpellingsAreParsed() {
+        assertEquals(SaveFrequency.everyEpoch(), SaveFrequency.parse("epoch"));
+        assertEquals(SaveFrequency.everyBatches(25), SaveFrequency.parse("25"));
+        assertEquals("saveFrequency", assertThrows(CheckpointConfigException.class,
+                () -> SaveFrequency.parse("0")).option());
+        assertEquals("saveFrequency", assertThrows(CheckpointConfigException.class,
+                () -> SaveFrequency.parse("Epoch")).option());
+    }
+
+    @Test
+    void onlyEpochSavingIsEpochLevel() {
+        assertFalse(SaveFrequency.everyEpoch().batchLevel());
+        assertTrue(SaveFrequency.everyBatches(1).batchLevel());
+        assertTrue(SaveFrequency.every(Duration.ofSeconds(1)).batchLevel());
+    }
+
+    @Test
+    void retentionRulesCombine() {
+        Retention r = Retention.keepAll().withKeepBest(3).withKeepLast(2).withKeepEveryNthEpoch(10);
+        assertEquals(new Retention(3, 2, 10), r);
+        assertFalse(r.keepsAll());
+        assertEquals("best:3,last:2,everyNthEpoch:10", r.describe());
+        assertTrue(r.withKeepBest(null).withKeepLast(null).withKeepEveryNthEpoch(null).keepsAll());
+        assertEquals("all", Retention.keepAll().describe());
+    }
+
+    @Test
+    void counterFieldsAreEpochBatchAndStep() {
+        assertTrue(TemplateValues.isCounter("epoch"));
+        assertTrue(TemplateValues.isCounter("batch"));
+        assertTrue(TemplateValues.isCounter("step"));
+        assertFalse(TemplateValues.isCounter("loss"));
+    }
+
+    @Test
+    void keepBestWithBatchLevelSavingNeedsATrainingMonitor() {
+        CheckpointPolicy.Builder b = CheckpointPolicy.builder("ck/s{step}").saveFrequency(SaveFrequency.everyBatches(5))
+                .retention(Retention.keepAll().withKeepBest(2));
+        assertEquals("monitor", assertThrows(CheckpointConfigException.class, b::build).option());
+        assertEquals("loss", b.monitor("loss").build().monitor().metric());
+    }
+
+    @Test
+    void aValidationMonitorWithBatchLevelSavingIsFineWhenNothingRanksByIt() {
+        CheckpointPolicy p = CheckpointPolicy.builder("ck/s{step}").saveFrequency(SaveFrequency.everyBatches(5))
+                .build();
+        assertEquals("val_loss", p.monitor().metric());
+    }
+
+    @Test
+    void aFieldWhoseSpecCannotFormatItsValueIsRefused() {
+        assertEquals("filepath", assertThrows(CheckpointConfigException.class,
+                () -> CheckpointPolicy.builder("ck/{val_loss:d}").build()).option());
+        assertEquals("filepath", assertThrows(CheckpointConfigException.class,
+                () -> CheckpointPolicy.builder("ck/{epoch:.2s}").build()).option());
+    }
+
+    @Test
+    void anInfiniteThresholdIsAllowed() {
+        assertEquals(Double.POSITIVE_INFINITY,
+                CheckpointPolicy.builder("ck").initialValueThreshold(Double.POSITIVE_INFINITY).build()
+                        .initialValueThreshold());
+    }
+}
