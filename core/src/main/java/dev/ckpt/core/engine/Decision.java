@@ -71,11 +71,11 @@ public sealed interface Decision {
             }
             if (newBest) {
                 return where + ": saving model to " + path + "; " + monitor + " improved from "
-                        + Messages.number(previousBest, true) + " to " + Messages.number(monitorValue, false)
+                        + DecisionText.number(previousBest, true) + " to " + DecisionText.number(monitorValue, false)
                         + ", new best";
             }
-            return where + ": saving model to " + path + "; " + monitor + " " + Messages.number(monitorValue, false)
-                    + ", best remains " + Messages.number(previousBest, true);
+            return where + ": saving model to " + path + "; " + monitor + " " + DecisionText.number(monitorValue, false)
+                    + ", best remains " + DecisionText.number(previousBest, true);
         }
     }
 

@@ -261,9 +261,21 @@ class CoreMessagesTest {
     }
 
     @Test
-    void plainSave() {
+    void plainSaveThatIsNotTheBest() {
         Decision.Save s = new Decision.Save("ck/e2", 2, null, 8, Map.of(), "val_loss", 0.3, false, 0.2, false);
-        assertEquals("Epoch 2: saving model to ck/e2", s.message());
+        assertEquals("Epoch 2: saving model to ck/e2; val_loss 0.3000, best remains 0.2000", s.message());
+    }
+
+    @Test
+    void plainSaveThatIsANewBest() {
+        Decision.Save s = new Decision.Save("ck/e2", 2, null, 8, Map.of(), "val_loss", 0.1, true, 0.2, false);
+        assertEquals("Epoch 2: saving model to ck/e2; val_loss improved from 0.2000 to 0.1000, new best", s.message());
+    }
+
+    @Test
+    void plainSaveWithoutTheMonitor() {
+        Decision.Save s = new Decision.Save("ck/e2", 2, null, 8, Map.of(), "val_loss", null, false, 0.2, false);
+        assertEquals("Epoch 2: saving model to ck/e2 (val_loss not logged)", s.message());
     }
 
     @Test

@@ -208,4 +208,11 @@ class CheckpointPolicyTest {
                 CheckpointPolicy.builder("ck").initialValueThreshold(Double.POSITIVE_INFINITY).build()
                         .initialValueThreshold());
     }
+
+    @Test
+    void retentionSummaryNamesEachRuleForPeople() {
+        assertEquals("keep all", Retention.keepAll().summary());
+        assertEquals("keep best 1, last 3", Retention.keepAll().withKeepBest(1).withKeepLast(3).summary());
+        assertEquals("keep every 5th epoch", Retention.keepAll().withKeepEveryNthEpoch(5).summary());
+    }
 }
