@@ -56,11 +56,23 @@ public class CheckpointCallback internal constructor(
     }
 
     override fun onTrainBatchEnd(batch: Int, batchSize: Int, event: BatchTrainingEvent, logs: TrainingHistory) {
-        active().onBatchEnd(batch, event)
+        closingOnFailure { it.onBatchEnd(batch, event) }
     }
 
     override fun onEpochEnd(epoch: Int, event: EpochTrainingEvent, logs: TrainingHistory) {
-        active().onEpochEnd(epoch, event)
+        closingOnFailure { it.onEpochEnd(epoch, event) }
+    }
+
+    // An exception here ends `fit` without onTrainEnd: release the run's lock so that a retry can open it.
+    private inline fun closingOnFailure(action: (ActiveRun) -> Unit) {
+        val current = active()
+        try {
+            action(current)
+        } catch (e: Throwable) {
+            current.close()
+            run = null
+            throw e
+        }
     }
 
     override fun onTrainEnd(logs: TrainingHistory) {
