@@ -37,6 +37,9 @@ object Digits {
 
     val rowCount: Int get() = rows.size
 
+    // KotlinDL's predictSoftly(Dataset) needs a batch size that divides the dataset size.
+    private val predictBatchSize: Int by lazy { (64 downTo 1).first { split.second.size % it == 0 } }
+
     /** Fresh dataset objects each call: KotlinDL datasets carry no state we rely on, but this keeps tests independent. */
     fun train(): OnHeapDataset = dataset(split.first)
 
@@ -59,13 +62,31 @@ object Digits {
         model.compile(Adam(learningRate = 0.01f), Losses.SOFT_MAX_CROSS_ENTROPY_WITH_LOGITS, Metrics.ACCURACY)
     }
 
+    /** [compile], then a single-threaded session, for tests that compare two training runs bit for bit. */
+    fun compileDeterministic(model: Sequential) {
+        compile(model)
+        SingleThreadedSession.install(model)
+    }
+
     fun newCompiledModel(hidden: Int = 32): Sequential = newModel(hidden).also(::compile)
 
     fun trainedModel(epochs: Int): Sequential = newCompiledModel().also { it.fit(train(), epochs, BATCH_SIZE) }
 
     /** Softmax outputs on the validation split, as raw float bits so comparisons are exact. */
     fun predictionBits(model: Sequential): List<List<Int>> =
-        model.predictSoftly(validation(), BATCH_SIZE).map { row -> row.map { java.lang.Float.floatToRawIntBits(it) } }
+        model.predictSoftly(validation(), predictBatchSize).map { row -> row.map { java.lang.Float.floatToRawIntBits(it) } }
 
     fun accuracy(model: Sequential): Double = model.evaluate(validation(), BATCH_SIZE).metrics[Metrics.ACCURACY]!!
 }
+
+/** One model trained for two epochs, shared by the specs so TensorFlow trains it once per test run. */
+object TrainedDigits {
+    val model: Sequential by lazy { Digits.trainedModel(epochs = 2) }
+}
+
+/** Every variable's name and raw float bits, for exact comparisons of two models' states. */
+fun variableBits(model: Sequential, includeOptimizer: Boolean): Map<String, List<Int>> =
+    KotlinDlAccess.readVariables(model, includeOptimizer).associate { v ->
+        val buf = v.values()
+        v.name() to List(v.size()) { java.lang.Float.floatToRawIntBits(buf.get(it)) }
+    }
