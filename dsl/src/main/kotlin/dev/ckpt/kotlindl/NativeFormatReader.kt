@@ -68,7 +68,7 @@ public object NativeFormatReader {
 
     /**
      * Rebuilds the [Sequential] model a full checkpoint describes, lets [compiler] compile it, and loads its
-     * weights and, when [loadOptimizerState], its optimizer state so that `fit` continues where it stopped.
+     * weights and optimizer state, so that `fit` continues where it stopped.
      *
      * @throws IllegalArgumentException if [dir] is a weights-only checkpoint (no `modelConfig.json`), or its
      *   configuration or variables do not fit the compiled model
@@ -76,9 +76,16 @@ public object NativeFormatReader {
      * @throws IOException if a file is missing or unreadable
      */
     @JvmStatic
-    @JvmOverloads
     @Throws(IOException::class)
-    public fun loadModel(dir: Path, compiler: ModelCompiler, loadOptimizerState: Boolean = true): Sequential {
+    public fun loadModel(dir: Path, compiler: ModelCompiler): Sequential = loadModel(dir, true, compiler)
+
+    /**
+     * As [loadModel], loading the optimizer state only when [loadOptimizerState]; pass `false` to use the model
+     * for inference or to train it with another optimizer.
+     */
+    @JvmStatic
+    @Throws(IOException::class)
+    public fun loadModel(dir: Path, loadOptimizerState: Boolean, compiler: ModelCompiler): Sequential {
         val configFile = dir.resolve(NativeLayout.MODEL_CONFIG)
         if (!Files.isRegularFile(configFile)) {
             readVariableNames(dir)

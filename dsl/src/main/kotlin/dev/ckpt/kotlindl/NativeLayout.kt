@@ -20,7 +20,7 @@ internal object NativeLayout {
     fun requireFileSafe(name: String) {
         require(
             name.isNotEmpty() && name != "." && name != ".." && '/' !in name && '\\' !in name &&
-                name.none { it.isISOControl() } && variableFile(name) != VARIABLE_NAMES && variableFile(name) != MODEL_CONFIG,
+                name.none { it.isISOControl() } && variableFile(name) != VARIABLE_NAMES,
         ) { "variable name '$name' cannot be stored as a file name '${variableFile(name)}' in KotlinDL's layout" }
     }
 }

@@ -59,7 +59,7 @@ class ResumeEquivalenceSpec : FunSpec({
     }
 
     test("without the optimizer state the resumed weights differ, so the tests above depend on restoring it") {
-        val resumed = NativeFormatReader.loadModel(checkpoint, Digits::compileDeterministic, loadOptimizerState = false).tracked()
+        val resumed = NativeFormatReader.loadModel(checkpoint, loadOptimizerState = false, compiler = Digits::compileDeterministic).tracked()
         resumed.train(epochs = 2)
         variableBits(resumed, includeOptimizer = false) shouldNotBe variableBits(straight, includeOptimizer = false)
     }
