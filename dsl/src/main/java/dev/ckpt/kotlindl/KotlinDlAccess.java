@@ -47,6 +47,10 @@ public final class KotlinDlAccess {
     private static final String INIT_PREFIX = "Init_";
     private static final String ASSIGN_PREFIX = "Assign_";
 
+    // Klaxon caches reflection data per instance; a fresh instance per save costs tens of milliseconds.
+    // Klaxon does not document thread safety, hence the lock.
+    private static final Klaxon KLAXON = new Klaxon().converter(new PaddingConverter());
+
     private KotlinDlAccess() {
     }
 
@@ -197,7 +201,9 @@ public final class KotlinDlAccess {
     /** The model configuration as the exact JSON text KotlinDL's {@code saveModelConfiguration} writes. */
     public static String modelConfigJson(GraphTrainableModel model) {
         KerasModel config = ModelSaverKt.serializeModel(model, false);
-        return new Klaxon().converter(new PaddingConverter()).toJsonString(config, null);
+        synchronized (KLAXON) {
+            return KLAXON.toJsonString(config, null);
+        }
     }
 
     /**

@@ -24,8 +24,8 @@ import kotlin.io.path.listDirectoryEntries
  */
 @OptIn(kotlin.io.path.ExperimentalPathApi::class)
 fun main(args: Array<String>) {
-    val warmup = args.getOrNull(0)?.toInt() ?: 10
-    val reps = args.getOrNull(1)?.toInt() ?: 31
+    val warmup = args.getOrNull(0)?.toInt() ?: 20
+    val reps = args.getOrNull(1)?.toInt() ?: 51
     val root = Files.createTempDirectory("ckpt-bench")
     try {
         val digits = Digits.trainedModel(epochs = 2)
@@ -38,19 +38,25 @@ fun main(args: Array<String>) {
             for (kind in CheckpointKind.entries) {
                 val full = kind == CheckpointKind.FULL
                 var n = 0
-                val ours = measure(warmup, reps) {
-                    val dir = Files.createDirectory(root.resolve("ckpt-${n++}"))
-                    NativeFormatWriter.write(model, dir, kind)
-                    dir
-                }
-                val theirs = measure(warmup, reps) {
-                    val dir = root.resolve("kotlindl-${n++}")
-                    model.save(dir.toFile(), SavingFormat.JSON_CONFIG_CUSTOM_VARIABLES, full, WritingMode.OVERRIDE)
-                    dir
-                }
+                val (ours, theirs) = measurePair(
+                    warmup, reps,
+                    {
+                        val dir = Files.createDirectory(root.resolve("ckpt-${n++}"))
+                        NativeFormatWriter.write(model, dir, kind)
+                        dir
+                    },
+                    {
+                        val dir = root.resolve("kotlindl-${n++}")
+                        model.save(dir.toFile(), SavingFormat.JSON_CONFIG_CUSTOM_VARIABLES, full, WritingMode.OVERRIDE)
+                        dir
+                    },
+                )
                 println(String.format("%-28s %-8s %12.2f %12.2f %6.2fx %12d %12d",
                     "$label ($params)", kind, ours.millis, theirs.millis, theirs.millis / ours.millis, ours.bytes, theirs.bytes))
             }
+            val read = medianMillis(warmup, reps) { KotlinDlAccess.readVariables(model, true) }
+            val json = medianMillis(warmup, reps) { KotlinDlAccess.modelConfigJson(model) }
+            println(String.format("%-28s   of which: reading all variables from the session %.2f ms, model config JSON %.2f ms", "", read, json))
         }
         digits.close()
         wide.close()
@@ -61,20 +67,35 @@ fun main(args: Array<String>) {
 
 private class Measured(val millis: Double, val bytes: Long)
 
+/** Runs the two saves alternately, so drift in machine load hits both alike; medians of each. */
 @OptIn(kotlin.io.path.ExperimentalPathApi::class)
-private fun measure(warmup: Int, reps: Int, save: () -> Path): Measured {
-    repeat(warmup) { save().deleteRecursively() }
-    var bytes = 0L
+private fun measurePair(warmup: Int, reps: Int, a: () -> Path, b: () -> Path): Pair<Measured, Measured> {
+    repeat(warmup) { a().deleteRecursively(); b().deleteRecursively() }
+    val bytes = LongArray(2)
+    val times = Array(2) { DoubleArray(reps) }
+    for (r in 0 until reps) {
+        val order = if (r % 2 == 0) intArrayOf(0, 1) else intArrayOf(1, 0)
+        for (i in order) {
+            val start = System.nanoTime()
+            val dir = if (i == 0) a() else b()
+            times[i][r] = (System.nanoTime() - start) / 1e6
+            bytes[i] = dir.listDirectoryEntries().sumOf { it.fileSize() }
+            dir.deleteRecursively()
+        }
+    }
+    times.forEach { it.sort() }
+    return Measured(times[0][reps / 2], bytes[0]) to Measured(times[1][reps / 2], bytes[1])
+}
+
+private fun medianMillis(warmup: Int, reps: Int, body: () -> Unit): Double {
+    repeat(warmup) { body() }
     val times = DoubleArray(reps) {
         val start = System.nanoTime()
-        val dir = save()
-        val elapsed = (System.nanoTime() - start) / 1e6
-        bytes = dir.listDirectoryEntries().sumOf { it.fileSize() }
-        dir.deleteRecursively()
-        elapsed
+        body()
+        (System.nanoTime() - start) / 1e6
     }
     times.sort()
-    return Measured(times[reps / 2], bytes)
+    return times[reps / 2]
 }
 
 /** 64 -> 512 -> 512 -> 10 (about 300k weights, 900k values with Adam's slots), trained one epoch on digits. */
