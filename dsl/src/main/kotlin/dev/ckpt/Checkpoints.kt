@@ -124,7 +124,6 @@ public class Checkpoint internal constructor(private val stored: StoredCheckpoin
     @Throws(IOException::class)
     public fun loadWeightsInto(model: GraphTrainableModel, withOptimizerState: Boolean = true, allowCorrupt: Boolean = false) {
         checkIntact(allowCorrupt)
-        VariableCheck.requireMatch(model, directory, path)
         ModelFiles.loadWeightsInto(model, directory, withOptimizerState && kind == CheckpointKind.FULL)
     }
 
@@ -143,10 +142,7 @@ public class Checkpoint internal constructor(private val stored: StoredCheckpoin
                 "the model in code and call loadWeightsInto(model) instead"
         }
         checkIntact(allowCorrupt)
-        val model = ModelFiles.loadConfiguration(directory)
-        compile.compile(model)
-        ModelFiles.loadWeightsInto(model, directory, withOptimizer = true)
-        return model
+        return ModelFiles.loadModel(directory, compile)
     }
 
     private fun checkIntact(allowCorrupt: Boolean) {

@@ -35,7 +35,6 @@ internal object Resume {
         if (!full) {
             log.warn("resume: ${latest.path} holds weights only; the optimizer starts from scratch (save full checkpoints to resume exactly)")
         }
-        VariableCheck.requireMatch(model, latest.directory, latest.path)
         ModelFiles.loadWeightsInto(model, latest.directory, withOptimizer = full)
         log.info("resume: restored ${latest.path} (epoch ${latest.entry.epoch}, step ${latest.entry.step})")
     }
