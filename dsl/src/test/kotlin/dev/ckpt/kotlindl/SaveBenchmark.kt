@@ -1,6 +1,8 @@
 package dev.ckpt.kotlindl
 
+import dev.ckpt.storage.CheckpointInfo
 import dev.ckpt.storage.CheckpointKind
+import dev.ckpt.storage.RunWriter
 
 import org.jetbrains.kotlinx.dl.api.core.SavingFormat
 import org.jetbrains.kotlinx.dl.api.core.Sequential
@@ -16,13 +18,17 @@ import kotlin.io.path.listDirectoryEntries
 
 /**
  * Side-by-side save timings, one run, same trained model: ckpt's [NativeFormatWriter] against KotlinDL's own
- * `save(dir, JSON_CONFIG_CUSTOM_VARIABLES, saveOptimizerState, OVERRIDE)`, weights only and full.
+ * `save(dir, JSON_CONFIG_CUSTOM_VARIABLES, saveOptimizerState, OVERRIDE)`, weights only and full; plus ckpt's
+ * whole durable commit as the callback does it ([RunWriter.commit]: temp sibling, files, SHA-256 and
+ * `checkpoint.json`, fsync of every file and directory, atomic move over the previous checkpoint, manifest).
  *
  * Not a test. Run:
- * `mvn -B -ntp -q -pl dsl -am test-compile exec:java -Dexec.mainClass=dev.ckpt.kotlindl.SaveBenchmarkKt -Dexec.classpathScope=test`
+ * `mvn -B -q -pl core install -DskipTests && mvn -B -q -pl dsl test-compile exec:java -Dexec.skip=false \
+ *     -Dexec.mainClass=dev.ckpt.kotlindl.SaveBenchmarkKt -Dexec.classpathScope=test [-Dexec.args="WARMUP REPS"]`
  *
  * KotlinDL has no weights-only mode: its closest, `saveOptimizerState = false`, also writes `modelConfig.json`
- * (under 1 KB here). Both sides create their directory inside the timed region; neither fsyncs.
+ * (under 1 KB here). The first two create their directory inside the timed region and do not fsync; the
+ * durable commit does, so it measures what crash safety costs on this disk.
  */
 @OptIn(kotlin.io.path.ExperimentalPathApi::class)
 fun main(args: Array<String>) {
@@ -34,27 +40,39 @@ fun main(args: Array<String>) {
         val wide = wideModel()
         println("warmup $warmup, repetitions $reps, median wall time per save; JVM ${System.getProperty("java.version")}")
         println()
-        println(String.format("%-28s %-8s %12s %12s %7s %12s %12s", "model (params)", "kind", "ckpt ms", "KotlinDL ms", "ratio", "ckpt bytes", "KotlinDL bytes"))
+        println(String.format("%-22s %-8s %10s %12s %7s %14s %7s %11s %14s", "model (params)", "kind", "ckpt ms",
+            "KotlinDL ms", "ratio", "durable ms", "ratio", "ckpt bytes", "KotlinDL bytes"))
         for ((label, model) in listOf("digits MLP" to digits, "wide MLP" to wide)) {
             val params = KotlinDlAccess.readVariables(model, false).sumOf { it.size() }
             for (kind in CheckpointKind.entries) {
                 val full = kind == CheckpointKind.FULL
                 var n = 0
-                val (ours, theirs) = measurePair(
-                    warmup, reps,
-                    {
-                        val dir = Files.createDirectory(root.resolve("ckpt-${n++}"))
-                        NativeFormatWriter.write(model, dir, kind)
-                        dir
-                    },
-                    {
-                        val dir = root.resolve("kotlindl-${n++}")
-                        model.save(dir.toFile(), SavingFormat.JSON_CONFIG_CUSTOM_VARIABLES, full, WritingMode.OVERRIDE)
-                        dir
-                    },
-                )
-                println(String.format("%-28s %-8s %12.2f %12.2f %6.2fx %12d %12d",
-                    "$label ($params)", kind, ours.millis, theirs.millis, theirs.millis / ours.millis, ours.bytes, theirs.bytes))
+                RunWriter.open(root.resolve("run-$label-$kind"), "bench").use { writer ->
+                    val target = writer.root.resolve("latest")
+                    val (ours, theirs, durable) = measureAll(
+                        warmup, reps,
+                        {
+                            val dir = Files.createDirectory(root.resolve("ckpt-${n++}"))
+                            NativeFormatWriter.write(model, dir, kind)
+                            dir
+                        },
+                        {
+                            val dir = root.resolve("kotlindl-${n++}")
+                            model.save(dir.toFile(), SavingFormat.JSON_CONFIG_CUSTOM_VARIABLES, full, WritingMode.OVERRIDE)
+                            dir
+                        },
+                        {
+                            writer.commit(target, CheckpointInfo(kind, epoch = ++n, step = n.toLong())) { dir ->
+                                NativeFormatWriter.write(model, dir, kind)
+                            }
+                            null
+                        },
+                    )
+                    val durableBytes = target.listDirectoryEntries().sumOf { it.fileSize() }
+                    println(String.format("%-22s %-8s %10.2f %12.2f %6.2fx %14.2f %6.2fx %11d %14d",
+                        "$label ($params)", kind, ours.millis, theirs.millis, theirs.millis / ours.millis,
+                        durable.millis, durable.millis / theirs.millis, durableBytes, theirs.bytes))
+                }
             }
             val read = medianMillis(warmup, reps) { KotlinDlAccess.readVariables(model, true) }
             val json = medianMillis(warmup, reps) { KotlinDlAccess.modelConfigJson(model) }
@@ -69,24 +87,29 @@ fun main(args: Array<String>) {
 
 private class Measured(val millis: Double, val bytes: Long)
 
-/** Runs the two saves alternately, so drift in machine load hits both alike; medians of each. */
+/**
+ * Runs the saves in rotating order, so drift in machine load hits all alike; medians of each. A save returns its
+ * directory (measured, then deleted) or null when it manages its own files.
+ */
 @OptIn(kotlin.io.path.ExperimentalPathApi::class)
-private fun measurePair(warmup: Int, reps: Int, a: () -> Path, b: () -> Path): Pair<Measured, Measured> {
-    repeat(warmup) { a().deleteRecursively(); b().deleteRecursively() }
-    val bytes = LongArray(2)
-    val times = Array(2) { DoubleArray(reps) }
+private fun measureAll(warmup: Int, reps: Int, vararg saves: () -> Path?): List<Measured> {
+    repeat(warmup) { saves.forEach { save -> save()?.deleteRecursively() } }
+    val bytes = LongArray(saves.size)
+    val times = Array(saves.size) { DoubleArray(reps) }
     for (r in 0 until reps) {
-        val order = if (r % 2 == 0) intArrayOf(0, 1) else intArrayOf(1, 0)
-        for (i in order) {
+        for (k in saves.indices) {
+            val i = (r + k) % saves.size
             val start = System.nanoTime()
-            val dir = if (i == 0) a() else b()
+            val dir = saves[i]()
             times[i][r] = (System.nanoTime() - start) / 1e6
-            bytes[i] = dir.listDirectoryEntries().sumOf { it.fileSize() }
-            dir.deleteRecursively()
+            if (dir != null) {
+                bytes[i] = dir.listDirectoryEntries().sumOf { it.fileSize() }
+                dir.deleteRecursively()
+            }
         }
     }
     times.forEach { it.sort() }
-    return Measured(times[0][reps / 2], bytes[0]) to Measured(times[1][reps / 2], bytes[1])
+    return saves.indices.map { Measured(times[it][reps / 2], bytes[it]) }
 }
 
 private fun medianMillis(warmup: Int, reps: Int, body: () -> Unit): Double {
