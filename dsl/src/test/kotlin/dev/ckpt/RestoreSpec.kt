@@ -1,0 +1,75 @@
+package dev.ckpt
+
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
+import io.kotest.matchers.string.shouldStartWith
+import org.jetbrains.kotlinx.dl.api.core.Sequential
+import org.jetbrains.kotlinx.dl.api.core.activation.Activations
+import org.jetbrains.kotlinx.dl.api.core.layer.core.Dense
+import org.jetbrains.kotlinx.dl.api.core.layer.core.Input
+import java.io.IOException
+import java.nio.file.Files
+import java.nio.file.NoSuchFileException
+
+class RestoreSpec : FunSpec({
+    val (train, valid) = Fixtures.digits
+    val dir = tempdir().toPath()
+    Fixtures.compiled().use { model ->
+        model.fit(train, valid, 2, 32, 64, listOf(
+            checkpoint("weights/e{epoch:02d}") { saveWeightsOnly = true; directory = dir },
+            checkpoint("full/e{epoch:02d}") { monitor = "val_accuracy"; mode = MAX; directory = dir },
+        ))
+    }
+
+    test("a run lists its checkpoints with epoch, step and metrics; best, latest and by epoch") {
+        val run = Checkpoints.open(dir.resolve("full"))
+        run.all.map { it.path } shouldBe listOf("e01", "e02")
+        run.all.map { it.epoch } shouldBe listOf(1, 2)
+        run.latest().path shouldBe "e02"
+        run.epoch(1).step shouldBe run.all[0].step
+        run.all[1].step shouldBe run.all[0].step * 2
+        run.all[0].metrics.keys shouldBe setOf("loss", "accuracy", "val_loss", "val_accuracy")
+        run.best().metrics.getValue("val_accuracy") shouldBe run.all.maxOf { it.metrics.getValue("val_accuracy") }
+    }
+
+    test("a missing run directory is a clear error") {
+        val error = shouldThrow<NoSuchFileException> { Checkpoints.open(dir.resolve("nothing-here")) }
+        error.reason shouldContain "no run directory here"
+    }
+
+    test("an epoch without a checkpoint lists the epochs that have one") {
+        shouldThrow<NoSuchElementException> { Checkpoints.open(dir.resolve("full")).epoch(7) }.message shouldBe
+            "run ${dir.resolve("full")} has no checkpoint of epoch 7; epochs with checkpoints: 1, 2"
+    }
+
+    test("a weights-only checkpoint asked for a full model says what to call instead") {
+        val weights = Checkpoints.open(dir.resolve("weights")).latest()
+        shouldThrow<IllegalStateException> { weights.loadModel(Fixtures::compile) }.message shouldBe
+            "checkpoint e02 holds weights only (saveWeightsOnly = true), not a full model; build and compile the model " +
+            "in code and call loadWeightsInto(model) instead"
+        Fixtures.compiled().use { weights.loadWeightsInto(it) }
+    }
+
+    test("a model whose layers do not match is refused, naming the variables") {
+        val other = Sequential.of(Input(64, name = "pixels"), Dense(16, Activations.Relu, name = "hidden"), Dense(10, name = "logits"))
+        other.use {
+            Fixtures.compile(it)
+            val error = shouldThrow<IllegalArgumentException> { Checkpoints.open(dir.resolve("full")).latest().loadWeightsInto(it) }
+            error.message shouldContain "hidden_dense_kernel"
+        }
+    }
+
+    test("a corrupt checkpoint is refused unless the caller allows it") {
+        val copy = tempdir().toPath()
+        dir.resolve("full").toFile().copyRecursively(copy.resolve("full").toFile())
+        val run = Checkpoints.open(copy.resolve("full"))
+        val file = run.latest().directory.resolve("hidden_dense_bias.txt")
+        Files.writeString(file, Files.readString(file) + " 0.0")
+        val error = shouldThrow<IOException> { Fixtures.compiled().use { run.latest().loadWeightsInto(it) } }
+        error.message!! shouldStartWith "checkpoint e02 is corrupt: hidden_dense_bias.txt should have sha256"
+        Fixtures.compiled().use { run.latest().loadWeightsInto(it, allowCorrupt = true) }
+    }
+})
