@@ -67,7 +67,9 @@ class RestoreSpec : FunSpec({
         dir.resolve("full").toFile().copyRecursively(copy.resolve("full").toFile())
         val run = Checkpoints.open(copy.resolve("full"))
         val file = run.latest().directory.resolve("hidden_dense_bias.txt")
-        Files.writeString(file, Files.readString(file) + " 0.0")
+        val text = Files.readString(file)
+        val digit = text.indexOfFirst { it in '1'..'8' }
+        Files.writeString(file, text.substring(0, digit) + (text[digit] + 1) + text.substring(digit + 1))
         val error = shouldThrow<IOException> { Fixtures.compiled().use { run.latest().loadWeightsInto(it) } }
         error.message!! shouldStartWith "checkpoint e02 is corrupt: hidden_dense_bias.txt should have sha256"
         Fixtures.compiled().use { run.latest().loadWeightsInto(it, allowCorrupt = true) }
