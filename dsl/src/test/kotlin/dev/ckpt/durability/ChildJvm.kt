@@ -50,8 +50,8 @@ internal class ChildJvm private constructor(private val process: Process, val lo
         return process.exitValue()
     }
 
-    /** Lines queued but not yet read (after the child ended, the rest of its output). */
-    fun drain(): List<String> = buildList { while (true) add(lines.poll() ?: break) }.filter { it !== EOF }
+    /** The rest of the output of a child that has ended (killed or not), up to its end. */
+    fun rest(): List<String> = buildList { while (true) add(nextLine(timeoutSeconds = 30) ?: break) }
 
     fun logTail(): String = if (log.exists()) "--- child stderr (tail) ---\n" + log.readLines().takeLast(40).joinToString("\n") else ""
 

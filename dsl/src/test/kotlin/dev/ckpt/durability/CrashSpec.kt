@@ -36,13 +36,16 @@ import kotlin.streams.toList
  * must open, every listed checkpoint must verify, best and latest must load into a fresh model, and the next
  * launch (a resumed run, not killed before it has committed) must continue exactly where the latest left off.
  *
- * Kills fall at a seeded random delay after the launch's first commit: anywhere in training, committing,
- * manifest rewriting or retention deletion (a commit every ~30 ms of training, so most kills land in or near
- * one). The window between a launch's start and its first commit (recovery, restore) is exercised by every
- * launch but never killed.
+ * Four kills in five fall at a seeded random delay (0 to 1.5 s) after the launch's first commit: anywhere in
+ * training, committing, manifest rewriting or retention deletion (a commit every ~150 ms, most of it spent in the
+ * commit, so most kills land inside one). Those launches are resumed runs that were not killed before they
+ * showed they continue the numbering. One kill in five is timed from the launch instead (0 to 3 s): JVM start,
+ * ckpt's recovery of the previous kill's leftovers, the restore and the first commits; a launch killed before it
+ * committed leaves the numbering check to the next launch that does. Each lane ends with a resumed run that
+ * is not killed at all: one commit, then a normal end, after which no temporary or backup file may remain.
  *
  * Defaults: 30 kills over 3 parallel run directories. A longer campaign:
- * `CKPT_CRASH_KILLS=500 mvn -B -ntp -pl dsl -am test -Dtest='dev.ckpt.durability.CrashSpec' -Dsurefire.failIfNoSpecifiedTests=false`
+ * `CKPT_CRASH_KILLS=500 mvn -B -ntp -pl dsl -am test -Dtest=CrashSpec -Dsurefire.failIfNoSpecifiedTests=false`
  * (also `-Dckpt.crash.kills=500`; `CKPT_CRASH_LANES`, `CKPT_CRASH_SEED`, `CKPT_CRASH_MAX_DELAY_MS` likewise).
  */
 class CrashSpec : FunSpec({
@@ -71,7 +74,7 @@ class CrashSpec : FunSpec({
         results.sumOf { it.kills } shouldBe kills
         println(
             "CrashSpec: $kills kills in ${"%.1f".format(seconds)} s over $lanes lanes (seed $seed); " +
-                "${results.sumOf { it.commitsSeen }} commits reported, ${results.sumOf { it.killedAfterCommitInFlight }} kills " +
+                "${results.sumOf { it.early }} of them early (from launch); ${results.sumOf { it.commitsSeen }} commits reported, ${results.sumOf { it.killedAfterCommitInFlight }} kills " +
                 "left an unreported commit, ${results.sumOf { it.beyondRetentionAfterKills }} released-but-listed checkpoints found after kills (deleted on resume)",
         )
     }
@@ -116,45 +119,59 @@ private class CrashLane(private val base: Path, private val random: Random, priv
     private val runDir: Path = base.resolve(CrashPolicy.RUN)
     private var launches = 0
     private var listedAfterKills = 0
+    private var commitsSeen = 0
 
-    class Result(val kills: Int, val commitsSeen: Int, val killedAfterCommitInFlight: Int, val beyondRetentionAfterKills: Int)
+    class Result(val kills: Int, val early: Int, val commitsSeen: Int, val killedAfterCommitInFlight: Int, val beyondRetentionAfterKills: Int)
 
     fun run(): Result {
         Files.createDirectories(base)
         var latest: Pair<Int, Long>? = null
-        var commitsSeen = 0
         var inFlight = 0
+        var early = 0
         repeat(kills) { k ->
+            // One kill in five comes early, timed from the launch: JVM start, ckpt's recovery of the previous
+            // kill's leftovers, the restore, the first commit. The others wait until the launch has shown that it
+            // continues the run (its first commit), then fall anywhere in training, commits and retention.
+            val isEarly = random.nextInt(EARLY_ONE_IN) == 0
+            if (isEarly) early++
             val child = launch(stopAfterCommits = 0)
             val lastReported = try {
-                var last = continues(child, latest)
-                commitsSeen++
-                Thread.sleep(random.nextLong(0, maxDelayMillis + 1))
-                child.kill()
-                for (line in child.drain()) {
-                    if (line.startsWith("SAVED ")) {
-                        last = CrashPolicy.numbering(line)
-                        commitsSeen++
-                    }
+                val saved = ArrayList<Pair<Int, Long>>()
+                if (isEarly) {
+                    Thread.sleep(random.nextLong(0, EARLY_WINDOW_MILLIS + 1))
+                } else {
+                    child.awaitLine("TRAIN_BEGIN")
+                    saved += CrashPolicy.numbering(child.awaitLine("SAVED "))
+                    Thread.sleep(random.nextLong(0, maxDelayMillis + 1))
                 }
-                last
+                child.kill()
+                for (line in child.rest()) if (line.startsWith("SAVED ")) saved += CrashPolicy.numbering(line)
+                commitsSeen += saved.size
+                // Any launch that committed must have continued exactly where the latest left off.
+                saved.firstOrNull()?.let { first -> checkContinues(first, latest) }
+                saved.lastOrNull() ?: latest
             } catch (e: Throwable) {
                 child.kill()
-                throw AssertionError("lane ${base.name}, kill ${k + 1}: ${e.message}\n${child.logTail()}", e)
+                throw AssertionError("lane ${base.name}, kill ${k + 1} (launch $launches): ${e.message}\n${child.logTail()}", e)
             }
             val after = withClue("lane ${base.name}, after kill ${k + 1} (launch $launches)") { checkRun() }
-            // Nothing the child reported as committed is lost; at most the commit under way at the kill is added.
-            withClue("latest after the kill vs the last commit the child reported") {
-                after.second shouldBeIn listOf(lastReported.second, lastReported.second + CrashPolicy.SAVE_EVERY)
+            if (after != null || lastReported != null) {
+                // Nothing the child reported as committed is lost; at most the commit under way at the kill is added.
+                withClue("lane ${base.name}, kill ${k + 1}: latest after the kill $after vs the last commit reported $lastReported") {
+                    val reportedStep = lastReported?.second ?: 0L
+                    after?.second shouldBeIn listOf(reportedStep, reportedStep + CrashPolicy.SAVE_EVERY)
+                }
+                if (after != lastReported) inFlight++
             }
-            if (after != lastReported) inFlight++
             latest = after
-            listedAfterKills += (Checkpoints.open(runDir).all.size - RETAINED).coerceAtLeast(0)
+            listedAfterKills += ((after?.let { Checkpoints.open(runDir).all.size } ?: 0) - RETAINED).coerceAtLeast(0)
         }
         // The last kill's resumed run is not killed: it commits once more and stops normally.
         val child = launch(stopAfterCommits = 1)
         try {
-            continues(child, latest)
+            child.awaitLine("TRAIN_BEGIN")
+            checkContinues(CrashPolicy.numbering(child.awaitLine("SAVED ")), latest)
+            commitsSeen++
             child.awaitLine("DONE")
             child.waitFor() shouldBe 0
         } catch (e: Throwable) {
@@ -167,7 +184,7 @@ private class CrashLane(private val base: Path, private val random: Random, priv
         // Checkpoints released just before a kill were deleted when the next run resumed: only retention's keep.
         val listed = Checkpoints.open(runDir).all.size
         withClue("listed checkpoints after a clean resumed run (keepLast = 2, keepBest = 2)") { (listed <= RETAINED) shouldBe true }
-        return Result(kills, commitsSeen + 1, inFlight, listedAfterKills)
+        return Result(kills, early, commitsSeen, inFlight, listedAfterKills)
     }
 
     private fun launch(stopAfterCommits: Int): ChildJvm {
@@ -179,10 +196,8 @@ private class CrashLane(private val base: Path, private val random: Random, priv
         )
     }
 
-    /** Waits for the launch's first commit and checks it continues the run: the next step after the latest. */
-    private fun continues(child: ChildJvm, latest: Pair<Int, Long>?): Pair<Int, Long> {
-        child.awaitLine("TRAIN_BEGIN")
-        val first = CrashPolicy.numbering(child.awaitLine("SAVED "))
+    /** A launch's first commit continues the run: the next step after the latest (the first save of a new run). */
+    private fun checkContinues(first: Pair<Int, Long>, latest: Pair<Int, Long>?) {
         val expected = if (latest == null) {
             1 to CrashPolicy.SAVE_EVERY.toLong()
         } else {
@@ -190,12 +205,16 @@ private class CrashLane(private val base: Path, private val random: Random, priv
             latest.first to latest.second + CrashPolicy.SAVE_EVERY
         }
         withClue("first checkpoint of launch $launches (epoch, step) after latest $latest") { first shouldBe expected }
-        return first
     }
 
-    /** What a user does after a crash: open, verify, load best and latest. Returns the latest's (epoch, step). */
-    private fun checkRun(): Pair<Int, Long> {
+    /**
+     * What a user does after a crash: open, verify, load best and latest. Returns the latest's (epoch, step), or
+     * null when nothing was committed yet (an early kill of the lane's first launch).
+     */
+    private fun checkRun(): Pair<Int, Long>? {
+        if (!Files.exists(runDir.resolve("manifest.json"))) return null
         val run = Checkpoints.open(runDir)
+        if (run.all.isEmpty()) return null
         val report = run.verify()
         withClue("verify: ${report.results}") {
             report.results.filter { it.status != CheckpointStatus.Ok }.shouldBeEmpty()
@@ -217,5 +236,7 @@ private class CrashLane(private val base: Path, private val random: Random, priv
     private companion object {
         /** keepLast = 2 plus keepBest = 2. */
         const val RETAINED = 4
+        const val EARLY_ONE_IN = 5
+        const val EARLY_WINDOW_MILLIS = 3_000L
     }
 }
