@@ -52,27 +52,15 @@ public class CheckpointCallback internal constructor(
     }
 
     override fun onEpochBegin(epoch: Int, logs: TrainingHistory) {
-        active().onEpochBegin(epoch)
+        event { it.onEpochBegin(epoch) }
     }
 
     override fun onTrainBatchEnd(batch: Int, batchSize: Int, event: BatchTrainingEvent, logs: TrainingHistory) {
-        closingOnFailure { it.onBatchEnd(batch, event) }
+        event { it.onBatchEnd(batch, event) }
     }
 
     override fun onEpochEnd(epoch: Int, event: EpochTrainingEvent, logs: TrainingHistory) {
-        closingOnFailure { it.onEpochEnd(epoch, event) }
-    }
-
-    // An exception here ends `fit` without onTrainEnd: release the run's lock so that a retry can open it.
-    private inline fun closingOnFailure(action: (ActiveRun) -> Unit) {
-        val current = active()
-        try {
-            action(current)
-        } catch (e: Throwable) {
-            current.close()
-            run = null
-            throw e
-        }
+        event { it.onEpochEnd(epoch, event) }
     }
 
     override fun onTrainEnd(logs: TrainingHistory) {
@@ -80,7 +68,24 @@ public class CheckpointCallback internal constructor(
         run = null
     }
 
-    private fun active(): ActiveRun = run ?: error("checkpoint callback: training event before onTrainBegin")
+    /**
+     * An exception leaving a callback ends `fit` without `onTrainEnd`: release the run (its lock) first, or the
+     * run would stay locked for the rest of this JVM's life and a retry in the same process would be refused.
+     */
+    private inline fun event(action: (ActiveRun) -> Unit) {
+        val active = run ?: error("checkpoint callback: training event before onTrainBegin")
+        try {
+            action(active)
+        } catch (e: Throwable) {
+            run = null
+            try {
+                active.close()
+            } catch (suppressed: Throwable) {
+                e.addSuppressed(suppressed)
+            }
+            throw e
+        }
+    }
 
     /** One `fit` call: engine, writer and model. */
     private class ActiveRun(
@@ -180,6 +185,7 @@ public class CheckpointCallback internal constructor(
                         Resume.checkCompatible(policy, existing, layout.root)
                         engine = CheckpointEngine.resume(policy, EngineStateJson.decode(existing.engineState!!), options.clock)
                         Resume.restoreLatest(writer, model, layout.root)
+                        Resume.finishReleases(writer, engine.state().checkpoints().map { layout.manifestPath(it.path()) })
                     } else {
                         if (!options.resume && existing.checkpoints.isNotEmpty()) {
                             throw IllegalStateException(

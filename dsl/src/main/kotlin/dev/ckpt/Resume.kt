@@ -24,6 +24,23 @@ internal object Resume {
         }
     }
 
+    /**
+     * Finishes the retention a crashed run decided but did not carry out. A commit records the new checkpoint
+     * and the engine state (which no longer holds the checkpoints it released) in one manifest write; the
+     * released checkpoints are deleted after it. A crash in between leaves them listed, and since the engine
+     * has let them go nothing would ever delete them. Only listed checkpoints are deleted, never the best or
+     * the latest, through the same fenced [RunWriter.delete] as ordinary retention.
+     */
+    internal fun finishReleases(writer: RunWriter, retained: Collection<String>) {
+        val manifest = writer.manifest
+        val keep = retained.toSet()
+        for (entry in manifest.checkpoints) {
+            if (entry.path in keep || entry.path == manifest.best || entry.path == manifest.latest) continue
+            writer.delete(entry.path)
+            log.info("resume: deleted ${entry.path}, which retention released before the previous run stopped")
+        }
+    }
+
     /** Loads the latest checkpoint into [model], refusing one that does not verify. */
     internal fun restoreLatest(writer: RunWriter, model: GraphTrainableModel, root: Path) {
         val latest = writer.reader().latest() ?: return

@@ -1,0 +1,242 @@
+package dev.ckpt.durability
+
+import dev.ckpt.Checkpoints
+import dev.ckpt.Fixtures
+import dev.ckpt.checkpoint
+import dev.ckpt.storage.CheckpointStatus
+import io.kotest.assertions.withClue
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.engine.spec.tempdir
+import io.kotest.matchers.collections.shouldBeEmpty
+import io.kotest.matchers.collections.shouldBeIn
+import io.kotest.matchers.collections.shouldContainExactly
+import io.kotest.matchers.collections.shouldNotContain
+import io.kotest.matchers.shouldBe
+import kotlinx.serialization.json.Json
+import kotlinx.serialization.json.JsonArray
+import kotlinx.serialization.json.JsonObject
+import kotlinx.serialization.json.jsonArray
+import kotlinx.serialization.json.jsonObject
+import org.jetbrains.kotlinx.dl.api.core.callback.Callback
+import org.jetbrains.kotlinx.dl.api.core.history.EpochTrainingEvent
+import org.jetbrains.kotlinx.dl.api.core.history.TrainingHistory
+import java.nio.file.Files
+import java.nio.file.Path
+import java.util.concurrent.Callable
+import java.util.concurrent.Executors
+import kotlin.io.path.exists
+import kotlin.io.path.name
+import kotlin.io.path.writeText
+import kotlin.random.Random
+import kotlin.streams.toList
+
+/**
+ * The crash campaign: child JVMs ([CrashTrainer]) train with a checkpoint every 3 batches, retention releasing
+ * old ones, and are killed with SIGKILL (`Process.destroyForcibly`) at random moments. After each kill the run
+ * must open, every listed checkpoint must verify, best and latest must load into a fresh model, and the next
+ * launch (a resumed run, not killed before it has committed) must continue exactly where the latest left off.
+ *
+ * Four kills in five fall at a seeded random delay (0 to 1.5 s) after the launch's first commit: anywhere in
+ * training, committing, manifest rewriting or retention deletion (a commit every ~150 ms, most of it spent in the
+ * commit, so most kills land inside one). Those launches are resumed runs that were not killed before they
+ * showed they continue the numbering. One kill in five is timed from the launch instead (0 to 3 s): JVM start,
+ * ckpt's recovery of the previous kill's leftovers, the restore and the first commits; a launch killed before it
+ * committed leaves the numbering check to the next launch that does. Each lane ends with a resumed run that
+ * is not killed at all: one commit, then a normal end, after which no temporary or backup file may remain.
+ *
+ * Defaults: 30 kills over 3 parallel run directories. A longer campaign:
+ * `CKPT_CRASH_KILLS=500 mvn -B -ntp -pl dsl -am test -Dtest=CrashSpec -Dsurefire.failIfNoSpecifiedTests=false`
+ * (also `-Dckpt.crash.kills=500`; `CKPT_CRASH_LANES`, `CKPT_CRASH_SEED`, `CKPT_CRASH_MAX_DELAY_MS` likewise).
+ */
+class CrashSpec : FunSpec({
+    fun setting(name: String, default: Long): Long =
+        (System.getProperty("ckpt.crash.$name") ?: System.getenv("CKPT_CRASH_" + name.uppercase().replace('.', '_')))?.toLong()
+            ?: default
+
+    val kills = setting("kills", 30).toInt()
+    val lanes = setting("lanes", 3).toInt().coerceAtMost(kills)
+    val seed = setting("seed", 20_261_123)
+    val maxDelayMillis = setting("max.delay.ms", 1_500)
+
+    test("$kills SIGKILLs at random moments leave a run that opens, verifies, loads best and latest, and resumes exactly") {
+        val base = tempdir().toPath()
+        val started = System.nanoTime()
+        val pool = Executors.newFixedThreadPool(lanes)
+        val results = try {
+            (0 until lanes).map { lane ->
+                val count = kills / lanes + if (lane < kills % lanes) 1 else 0
+                pool.submit(Callable { CrashLane(base.resolve("lane$lane"), Random(seed + lane), count, maxDelayMillis).run() })
+            }.map { it.get() }
+        } finally {
+            pool.shutdownNow()
+        }
+        val seconds = (System.nanoTime() - started) / 1e9
+        results.sumOf { it.kills } shouldBe kills
+        println(
+            "CrashSpec: $kills kills in ${"%.1f".format(seconds)} s over $lanes lanes (seed $seed); " +
+                "${results.sumOf { it.early }} of them early (from launch); ${results.sumOf { it.commitsSeen }} commits reported, ${results.sumOf { it.killedAfterCommitInFlight }} kills " +
+                "left an unreported commit, ${results.sumOf { it.beyondRetentionAfterKills }} released-but-listed checkpoints found after kills (deleted on resume)",
+        )
+    }
+
+    test("a crash between a commit and its retention's deletions: the resumed run deletes what was released") {
+        val (train, valid) = Fixtures.digits
+        val base = tempdir().toPath()
+        val run = base.resolve("runs/rel")
+        val side = tempdir().toPath().resolve("at-e01")
+        fun saver() = checkpoint("runs/rel/e{epoch:02d}") { monitor = "val_loss"; keepLast = 1; resume = true; directory = base }
+        val copier = object : Callback() {
+            override fun onEpochEnd(epoch: Int, event: EpochTrainingEvent, logs: TrainingHistory) {
+                if (epoch == 1) copyTree(run, side)
+            }
+        }
+        Fixtures.compiled().use { it.fit(train, valid, 2, 32, 64, listOf(saver(), copier)) }
+        withClue("precondition: e02 improved on e01, so retention released e01") {
+            Checkpoints.open(run).all.map { it.path } shouldContainExactly listOf("e02")
+        }
+
+        // Rebuild the state a SIGKILL right after e02's manifest write leaves: e01 still listed and on disk, the
+        // engine state (written with e02) no longer retaining it.
+        copyTree(side.resolve("e01"), run.resolve("e01"))
+        val manifestFile = run.resolve("manifest.json")
+        val manifest = Json.parseToJsonElement(Files.readString(manifestFile)).jsonObject
+        val e01 = Json.parseToJsonElement(Files.readString(side.resolve("manifest.json"))).jsonObject.getValue("checkpoints").jsonArray
+        manifestFile.writeText(JsonObject(manifest + ("checkpoints" to JsonArray(e01 + manifest.getValue("checkpoints").jsonArray))).toString())
+        Checkpoints.open(run).all.map { it.path } shouldContainExactly listOf("e01", "e02")
+        Checkpoints.open(run).verify().allOk shouldBe true
+
+        Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(saver())) }
+        val after = Checkpoints.open(run)
+        after.all.map { it.path } shouldNotContain "e01"
+        run.resolve("e01").exists() shouldBe false
+        after.latest().path shouldBe "e03"
+        after.verify().allOk shouldBe true
+    }
+})
+
+/** One run directory's sequence of launch, kill, check. */
+private class CrashLane(private val base: Path, private val random: Random, private val kills: Int, private val maxDelayMillis: Long) {
+    private val runDir: Path = base.resolve(CrashPolicy.RUN)
+    private var launches = 0
+    private var listedAfterKills = 0
+    private var commitsSeen = 0
+
+    class Result(val kills: Int, val early: Int, val commitsSeen: Int, val killedAfterCommitInFlight: Int, val beyondRetentionAfterKills: Int)
+
+    fun run(): Result {
+        Files.createDirectories(base)
+        var latest: Pair<Int, Long>? = null
+        var inFlight = 0
+        var early = 0
+        repeat(kills) { k ->
+            // One kill in five comes early, timed from the launch: JVM start, ckpt's recovery of the previous
+            // kill's leftovers, the restore, the first commit. The others wait until the launch has shown that it
+            // continues the run (its first commit), then fall anywhere in training, commits and retention.
+            val isEarly = random.nextInt(EARLY_ONE_IN) == 0
+            if (isEarly) early++
+            val child = launch(stopAfterCommits = 0)
+            val lastReported = try {
+                val saved = ArrayList<Pair<Int, Long>>()
+                if (isEarly) {
+                    Thread.sleep(random.nextLong(0, EARLY_WINDOW_MILLIS + 1))
+                } else {
+                    child.awaitLine("TRAIN_BEGIN")
+                    saved += CrashPolicy.numbering(child.awaitLine("SAVED "))
+                    Thread.sleep(random.nextLong(0, maxDelayMillis + 1))
+                }
+                child.kill()
+                for (line in child.rest()) if (line.startsWith("SAVED ")) saved += CrashPolicy.numbering(line)
+                commitsSeen += saved.size
+                // Any launch that committed must have continued exactly where the latest left off.
+                saved.firstOrNull()?.let { first -> checkContinues(first, latest) }
+                saved.lastOrNull() ?: latest
+            } catch (e: Throwable) {
+                child.kill()
+                throw AssertionError("lane ${base.name}, kill ${k + 1} (launch $launches): ${e.message}\n${child.logTail()}", e)
+            }
+            val after = withClue("lane ${base.name}, after kill ${k + 1} (launch $launches)") { checkRun() }
+            if (after != null || lastReported != null) {
+                // Nothing the child reported as committed is lost; at most the commit under way at the kill is added.
+                withClue("lane ${base.name}, kill ${k + 1}: latest after the kill $after vs the last commit reported $lastReported") {
+                    val reportedStep = lastReported?.second ?: 0L
+                    after?.second shouldBeIn listOf(reportedStep, reportedStep + CrashPolicy.SAVE_EVERY)
+                }
+                if (after != lastReported) inFlight++
+            }
+            latest = after
+            listedAfterKills += ((after?.let { Checkpoints.open(runDir).all.size } ?: 0) - RETAINED).coerceAtLeast(0)
+        }
+        // The last kill's resumed run is not killed: it commits once more and stops normally.
+        val child = launch(stopAfterCommits = 1)
+        try {
+            child.awaitLine("TRAIN_BEGIN")
+            checkContinues(CrashPolicy.numbering(child.awaitLine("SAVED ")), latest)
+            commitsSeen++
+            child.awaitLine("DONE")
+            child.waitFor() shouldBe 0
+        } catch (e: Throwable) {
+            child.kill()
+            throw AssertionError("lane ${base.name}, final resumed run: ${e.message}\n${child.logTail()}", e)
+        }
+        checkRun()
+        // The writer of that run recovered every leftover the kills left.
+        withClue("leftovers after a clean run") { leftovers().shouldBeEmpty() }
+        // Checkpoints released just before a kill were deleted when the next run resumed: only retention's keep.
+        val listed = Checkpoints.open(runDir).all.size
+        withClue("listed checkpoints after a clean resumed run (keepLast = 2, keepBest = 2)") { (listed <= RETAINED) shouldBe true }
+        return Result(kills, early, commitsSeen, inFlight, listedAfterKills)
+    }
+
+    private fun launch(stopAfterCommits: Int): ChildJvm {
+        launches++
+        return ChildJvm.start(
+            CrashTrainer::class.java.name,
+            listOf(base.toString(), stopAfterCommits.toString()),
+            base.resolveSibling("${base.name}-child.log"),
+        )
+    }
+
+    /** A launch's first commit continues the run: the next step after the latest (the first save of a new run). */
+    private fun checkContinues(first: Pair<Int, Long>, latest: Pair<Int, Long>?) {
+        val expected = if (latest == null) {
+            1 to CrashPolicy.SAVE_EVERY.toLong()
+        } else {
+            // A batch-level checkpoint resumes the epoch it was taken in from its first batch; the step counts on.
+            latest.first to latest.second + CrashPolicy.SAVE_EVERY
+        }
+        withClue("first checkpoint of launch $launches (epoch, step) after latest $latest") { first shouldBe expected }
+    }
+
+    /**
+     * What a user does after a crash: open, verify, load best and latest. Returns the latest's (epoch, step), or
+     * null when nothing was committed yet (an early kill of the lane's first launch).
+     */
+    private fun checkRun(): Pair<Int, Long>? {
+        if (!Files.exists(runDir.resolve("manifest.json"))) return null
+        val run = Checkpoints.open(runDir)
+        if (run.all.isEmpty()) return null
+        val report = run.verify()
+        withClue("verify: ${report.results}") {
+            report.results.filter { it.status != CheckpointStatus.Ok }.shouldBeEmpty()
+            report.results.size shouldBe run.all.size
+        }
+        val best = run.best()
+        val latest = run.latest()
+        Fixtures.compiled().use { best.loadWeightsInto(it) }
+        Fixtures.compiled().use { latest.loadWeightsInto(it) }
+        val steps = run.all.map { it.step }
+        withClue("latest is the newest listed checkpoint: $steps") { latest.step shouldBe steps.max() }
+        return CrashPolicy.numbering(latest.path)
+    }
+
+    private fun leftovers(): List<String> = Files.walk(runDir).use { paths ->
+        paths.map { it.name }.filter { it.contains(".ckpt-tmp-") || it.contains(".ckpt-bak-") }.toList()
+    }
+
+    private companion object {
+        /** keepLast = 2 plus keepBest = 2. */
+        const val RETAINED = 4
+        const val EARLY_ONE_IN = 5
+        const val EARLY_WINDOW_MILLIS = 3_000L
+    }
+}

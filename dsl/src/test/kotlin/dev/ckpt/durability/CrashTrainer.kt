@@ -1,0 +1,84 @@
+package dev.ckpt.durability
+
+import dev.ckpt.CheckpointCallback
+import dev.ckpt.Fixtures
+import dev.ckpt.checkpoint
+import dev.ckpt.kotlindl.KotlinDlAccess
+import org.jetbrains.kotlinx.dl.api.core.callback.Callback
+import org.jetbrains.kotlinx.dl.api.core.history.BatchTrainingEvent
+import org.jetbrains.kotlinx.dl.api.core.history.TrainingHistory
+import java.nio.file.Path
+import kotlin.system.exitProcess
+
+/**
+ * The child JVM of [CrashSpec]: trains the fixture MLP on the digits with a policy that commits a full
+ * checkpoint every [CrashPolicy.SAVE_EVERY] batches and releases old ones (keepLast + keepBest), always with
+ * `resume = true`, so each launch continues the run the previous (killed) launch left.
+ *
+ * Usage: `CrashTrainer <base directory> <stop after N new commits, 0 = train until killed>`.
+ *
+ * Protocol on stdout, one line each, flushed: `TRAIN_BEGIN` once ckpt has opened (and recovered and restored)
+ * the run, `SAVED <path>` after each commit ckpt reports, `DONE` on a normal end. Everything else (SLF4J) goes
+ * to stderr.
+ */
+object CrashTrainer {
+    @JvmStatic
+    fun main(args: Array<String>) {
+        require(args.size == 2) { "usage: CrashTrainer <base directory> <stop after N commits, 0 = never>" }
+        val base = Path.of(args[0])
+        val stopAfter = args[1].toInt()
+        val (train, _) = Fixtures.digits
+        val saver = CrashPolicy.callback(base)
+        Fixtures.compiled().use { model ->
+            model.fit(train, CrashPolicy.EPOCHS, CrashPolicy.BATCH_SIZE, listOf(saver, Reporter(saver, stopAfter)))
+        }
+        say("DONE")
+        exitProcess(0)
+    }
+
+    internal fun say(line: String) {
+        System.out.println(line)
+        System.out.flush()
+    }
+
+    /** Reports ckpt's commits; runs after the checkpoint callback in the same batch end. */
+    private class Reporter(private val saver: CheckpointCallback, private val stopAfter: Int) : Callback() {
+        private var reported = 0
+
+        override fun onTrainBegin() = say("TRAIN_BEGIN")
+
+        override fun onTrainBatchEnd(batch: Int, batchSize: Int, event: BatchTrainingEvent, logs: TrainingHistory) {
+            val saved = saver.saved
+            while (reported < saved.size) say("SAVED ${saved[reported++]}")
+            if (stopAfter in 1..reported) KotlinDlAccess.modelOf(this).stopTraining = true
+        }
+    }
+}
+
+/** The crash campaign's checkpoint policy, shared by the child and the checks in the test JVM. */
+internal object CrashPolicy {
+    const val SAVE_EVERY: Int = 3
+    const val BATCH_SIZE: Int = 32
+    const val EPOCHS: Int = 10_000
+
+    /** The run directory under the base directory. */
+    const val RUN: String = "run"
+
+    private val NAME = Regex("""e(\d{4})-s(\d{7})""")
+
+    fun callback(base: Path): CheckpointCallback = checkpoint("$RUN/e{epoch:04d}-s{step:07d}") {
+        monitor = "loss"
+        mode = MIN
+        saveFrequency = everyBatches(SAVE_EVERY)
+        keepLast = 2
+        keepBest = 2
+        resume = true
+        directory = base
+    }
+
+    /** (epoch, step) of a checkpoint path as the template formats it (with or without the run prefix). */
+    fun numbering(path: String): Pair<Int, Long> {
+        val match = NAME.find(path) ?: error("not a crash-campaign checkpoint path: $path")
+        return match.groupValues[1].toInt() to match.groupValues[2].toLong()
+    }
+}
