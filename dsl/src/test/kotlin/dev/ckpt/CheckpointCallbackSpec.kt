@@ -99,4 +99,13 @@ class CheckpointCallbackSpec : FunSpec({
         error.message shouldContain "set resume = true"
         Checkpoints.open(dir.resolve("runs/o")).verify().allOk shouldBe true
     }
+
+    test("resuming with a policy that decides differently is refused, naming the difference") {
+        val dir = tempdir().toPath()
+        Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(checkpoint("runs/f/e{epoch:02d}") { directory = dir })) }
+        val changed = checkpoint("runs/f/e{epoch:02d}") { monitor = "val_accuracy"; resume = true; directory = dir }
+        val error = shouldThrow<IllegalArgumentException> { Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(changed)) } }
+        error.message shouldContain "monitor: run has \"val_loss\", policy has \"val_accuracy\""
+        Checkpoints.open(dir.resolve("runs/f")).all.map { it.path } shouldContainExactly listOf("e01")
+    }
 })
