@@ -17,8 +17,13 @@ internal class ChildJvm private constructor(private val process: Process, val lo
 
     init {
         Thread({
-            process.inputStream.bufferedReader().useLines { all -> all.forEach { lines.put(it) } }
-            lines.put(EOF)
+            try {
+                process.inputStream.bufferedReader().useLines { all -> all.forEach { lines.put(it) } }
+            } catch (e: java.io.IOException) {
+                // The JDK may close a dead child's pipe under the reader ("Stream closed"): that is its end too.
+            } finally {
+                lines.put(EOF)
+            }
         }, "child-stdout-${process.pid()}").apply { isDaemon = true }.start()
     }
 
