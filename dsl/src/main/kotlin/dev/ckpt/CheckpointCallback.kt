@@ -4,7 +4,7 @@ import dev.ckpt.core.engine.CheckpointEngine
 import dev.ckpt.core.engine.Decision
 import dev.ckpt.core.policy.CheckpointPolicy
 import dev.ckpt.kotlindl.KotlinDlAccess
-import dev.ckpt.kotlindl.ModelFiles
+import dev.ckpt.kotlindl.NativeFormatWriter
 import dev.ckpt.storage.CheckpointInfo
 import dev.ckpt.storage.CheckpointKind
 import dev.ckpt.storage.RunWriter
@@ -153,7 +153,7 @@ public class CheckpointCallback internal constructor(
             )
             try {
                 writer.commit(layout.target(save.path()), info, EngineStateJson.encode(engine.state())) { dir ->
-                    ModelFiles.write(model, dir, full = !policy.saveWeightsOnly())
+                    NativeFormatWriter.write(model, dir, info.kind)
                 }
             } catch (e: IOException) {
                 // The engine must not believe in a checkpoint that is not on disk.

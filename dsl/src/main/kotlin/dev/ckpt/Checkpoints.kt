@@ -1,6 +1,6 @@
 package dev.ckpt
 
-import dev.ckpt.kotlindl.ModelFiles
+import dev.ckpt.kotlindl.NativeFormatReader
 import dev.ckpt.storage.CheckpointKind
 import dev.ckpt.storage.CheckpointStatus
 import dev.ckpt.storage.RunReader
@@ -124,7 +124,7 @@ public class Checkpoint internal constructor(private val stored: StoredCheckpoin
     @Throws(IOException::class)
     public fun loadWeightsInto(model: GraphTrainableModel, withOptimizerState: Boolean = true, allowCorrupt: Boolean = false) {
         checkIntact(allowCorrupt)
-        ModelFiles.loadWeightsInto(model, directory, withOptimizerState && kind == CheckpointKind.FULL)
+        NativeFormatReader.loadWeightsInto(model, directory, withOptimizerState && kind == CheckpointKind.FULL)
     }
 
     /**
@@ -142,7 +142,7 @@ public class Checkpoint internal constructor(private val stored: StoredCheckpoin
                 "the model in code and call loadWeightsInto(model) instead"
         }
         checkIntact(allowCorrupt)
-        return ModelFiles.loadModel(directory, compile)
+        return NativeFormatReader.loadModel(directory, compile)
     }
 
     private fun checkIntact(allowCorrupt: Boolean) {

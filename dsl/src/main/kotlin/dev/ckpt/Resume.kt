@@ -1,7 +1,7 @@
 package dev.ckpt
 
 import dev.ckpt.core.policy.CheckpointPolicy
-import dev.ckpt.kotlindl.ModelFiles
+import dev.ckpt.kotlindl.NativeFormatReader
 import dev.ckpt.storage.CheckpointKind
 import dev.ckpt.storage.CheckpointStatus
 import dev.ckpt.storage.Manifest
@@ -52,7 +52,7 @@ internal object Resume {
         if (!full) {
             log.warn("resume: ${latest.path} holds weights only; the optimizer starts from scratch (save full checkpoints to resume exactly)")
         }
-        ModelFiles.loadWeightsInto(model, latest.directory, withOptimizer = full)
+        NativeFormatReader.loadWeightsInto(model, latest.directory, full)
         log.info("resume: restored ${latest.path} (epoch ${latest.entry.epoch}, step ${latest.entry.step})")
     }
 }
