@@ -18,8 +18,7 @@ import java.util.TreeSet;
 /**
  * Decides, event by event, when a checkpoint is saved, whether it is the best, and which earlier
  * checkpoints retention releases — Keras's {@code ModelCheckpoint} logic, minus its pitfalls, with no
- * I/O. Feed it training events; carry out its {@link Decision}s; report each written save with
- * {@link #onCommitted}.
+ * I/O. Feed it training events; write what its {@link Decision.Save}s ask for; then {@link #apply} them.
  *
  * <pre>{@code
  * CheckpointEngine engine = CheckpointEngine.start(policy, Clock.systemUTC());
@@ -27,37 +26,56 @@ import java.util.TreeSet;
  * engine.onEpochBegin(0);
  * engine.onBatchEnd(0, Map.of("loss", 0.9, "accuracy", 0.6));
  * if (engine.onEpochEnd(0, logs) instanceof Decision.Save save) {
- *     writeCheckpoint(save.path());
- *     List<String> release = engine.onCommitted(save);   // delete these, if you wish
+ *     writeCheckpoint(save.path());                 // your I/O; on failure, just don't apply
+ *     engine.apply(save);
+ *     save.plan().released().forEach(c -> delete(c.path()));
  * }
  * }</pre>
+ *
+ * <p>A save is two-phase. The decision <em>proposes</em>: its {@link SavePlan} says what the run looks like
+ * once the save is durable, and the engine changes nothing. The caller writes, then <em>applies</em>; a
+ * failed write leaves the engine exactly as it was. Callers that write in the background split each save
+ * point in two ({@link #batchEnded} or {@link #epochEnded}, then {@link #decide}), so that they can wait for
+ * the previous save and apply it before the next decision, which depends on it.
  *
  * <p>Epoch and batch indices are 0-based as Keras passes them to callbacks; the template's
  * {@code {epoch}} and {@code {batch}} are 1-based as in Keras, and {@code {step}} is the global batch
  * count. Where ckpt deliberately differs from Keras: NaN never becomes best; a missing monitored value
  * skips a best-only save (or fails, or saves unmarked, per policy); the path is formatted only for a
- * save that happens; best advances only when a save is committed. Not thread-safe: one training loop
+ * save that happens; best advances only when a save is applied. Not thread-safe: one training loop
  * drives one engine.
  */
 public final class CheckpointEngine {
     private final CheckpointPolicy policy;
     private final Clock clock;
     private EngineState state;
+    private RunCheckpoints checkpoints;
+    /** The save point reached by the last {@link #batchEnded} or {@link #epochEnded}, until decided. */
+    private SavePoint pending;
 
-    private CheckpointEngine(CheckpointPolicy policy, EngineState state, Clock clock) {
+    private record SavePoint(int epoch, Integer batch) {
+    }
+
+    private CheckpointEngine(CheckpointPolicy policy, EngineState state, RunCheckpoints checkpoints, Clock clock) {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.state = Objects.requireNonNull(state, "state");
+        this.checkpoints = Objects.requireNonNull(checkpoints, "checkpoints");
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     /** An engine for a new run. */
     public static CheckpointEngine start(CheckpointPolicy policy, Clock clock) {
-        return new CheckpointEngine(policy, EngineState.initial(policy.initialValueThreshold()), clock);
+        return new CheckpointEngine(policy, EngineState.initial(policy.initialValueThreshold()), RunCheckpoints.none(),
+                clock);
     }
 
-    /** An engine that continues a run from an exported {@link #state()}. */
-    public static CheckpointEngine resume(CheckpointPolicy policy, EngineState state, Clock clock) {
-        return new CheckpointEngine(policy, state, clock);
+    /**
+     * An engine that continues a run: {@code state} as stored with the run's latest commit, {@code checkpoints}
+     * as its manifest lists them.
+     */
+    public static CheckpointEngine resume(CheckpointPolicy policy, EngineState state, RunCheckpoints checkpoints,
+                                          Clock clock) {
+        return new CheckpointEngine(policy, state, checkpoints, clock);
     }
 
     /** The policy this engine applies. */
@@ -65,47 +83,76 @@ public final class CheckpointEngine {
         return policy;
     }
 
-    /** The engine's whole state, to store and later {@link #resume}. */
+    /** The counters and best value now. */
     public EngineState state() {
         return state;
     }
 
+    /** The checkpoints the run keeps, as applied so far. */
+    public RunCheckpoints checkpoints() {
+        return checkpoints;
+    }
+
     /**
      * Training begins. When {@code loggedNames} is given (the metric names the model logs, e.g. loss,
-     * accuracy, val_loss, val_accuracy), every template field and a monitor the policy relies on must
-     * be among them (or be epoch/batch/step); otherwise this fails now, before any epoch runs. Pass
-     * null when the names are not known: fields are then checked when a path is formatted.
+     * accuracy, val_loss, val_accuracy), every template field must be among them (or be epoch/batch/step),
+     * and so must the monitor when the caller set it or the policy relies on it; otherwise this fails now,
+     * before any epoch runs. Pass null when the names are not known: fields are then checked when a path
+     * is formatted.
      *
+     * @return warnings to show the user, e.g. that the default monitor {@code val_loss} is not logged (empty when none)
      * @throws CheckpointConfigException naming the field or monitor and listing the valid names
      */
-    public void onTrainBegin(Collection<String> loggedNames) {
-        if (loggedNames != null) {
-            checkNames(loggedNames);
-        }
+    public List<String> onTrainBegin(Collection<String> loggedNames) {
+        List<String> warnings = loggedNames == null ? List.of() : checkNames(loggedNames);
         if (state.intervalAnchorMillis() == null) {
-            state = withAnchor(state, clock.millis());
+            EngineState s = state;
+            state = new EngineState(s.currentEpoch(), s.completedEpochs(), s.lastBatchSeen(), s.batchesSinceSave(),
+                    s.globalStep(), s.best(), clock.millis());
         }
+        return warnings;
     }
 
     /** An epoch (0-based index) begins. */
     public void onEpochBegin(int epoch) {
         EngineState s = state;
         state = new EngineState(epoch, s.completedEpochs(), s.lastBatchSeen(), s.batchesSinceSave(), s.globalStep(),
-                s.best(), s.intervalAnchorMillis(), s.checkpoints(), s.bestPath(), s.latestPath());
+                s.best(), s.intervalAnchorMillis());
     }
 
     /**
-     * A training batch (0-based index within the epoch) ended with {@code logs} (training metrics).
+     * A training batch (0-based index within the epoch) ended with {@code logs} (training metrics):
+     * {@link #batchEnded} and, at a save point, {@link #decide}.
      *
      * @throws dev.ckpt.core.template.TemplateFormatException if a save's path cannot be formatted
      * @throws IllegalStateException if the monitored value is missing and the policy says FAIL
      * @throws IllegalArgumentException if a save point's logs map a name to null
      */
     public Decision onBatchEnd(int batch, Map<String, Double> logs) {
+        return batchEnded(batch) ? decide(logs) : Decision.none();
+    }
+
+    /**
+     * An epoch (0-based index) ended with {@code logs} (training and validation metrics):
+     * {@link #epochEnded} and, at a save point, {@link #decide}.
+     *
+     * @throws dev.ckpt.core.template.TemplateFormatException if a save's path cannot be formatted
+     * @throws IllegalStateException if the monitored value is missing and the policy says FAIL
+     * @throws IllegalArgumentException if a save point's logs map a name to null
+     */
+    public Decision onEpochEnd(int epoch, Map<String, Double> logs) {
+        return epochEnded(epoch) ? decide(logs) : Decision.none();
+    }
+
+    /**
+     * Counts a finished training batch (0-based index within the epoch) without looking at its logs.
+     *
+     * @return true when it is a save point: call {@link #decide} next, with the batch's logs
+     */
+    public boolean batchEnded(int batch) {
         EngineState s = state;
         long added = batch <= s.lastBatchSeen() ? batch + 1L : (long) batch - s.lastBatchSeen();
         long since = s.batchesSinceSave() + added;
-        long step = s.globalStep() + 1;
         Long anchor = s.intervalAnchorMillis();
         boolean due = false;
         SaveFrequency frequency = policy.saveFrequency();
@@ -124,55 +171,60 @@ public final class CheckpointEngine {
                 anchor = now;
             }
         }
-        state = new EngineState(s.currentEpoch(), s.completedEpochs(), batch, since, step, s.best(), anchor,
-                s.checkpoints(), s.bestPath(), s.latestPath());
-        return due ? decide(Math.max(s.currentEpoch(), 0), batch, logs) : Decision.none();
+        state = new EngineState(s.currentEpoch(), s.completedEpochs(), batch, since, s.globalStep() + 1, s.best(),
+                anchor);
+        pending = due ? new SavePoint(Math.max(s.currentEpoch(), 0), batch) : null;
+        return due;
     }
 
     /**
-     * An epoch (0-based index) ended with {@code logs} (training and validation metrics).
+     * Counts a finished epoch (0-based index).
      *
-     * @throws dev.ckpt.core.template.TemplateFormatException if a save's path cannot be formatted
-     * @throws IllegalStateException if the monitored value is missing and the policy says FAIL
-     * @throws IllegalArgumentException if a save point's logs map a name to null
+     * @return true when it is a save point: call {@link #decide} next, with the epoch's logs
      */
-    public Decision onEpochEnd(int epoch, Map<String, Double> logs) {
+    public boolean epochEnded(int epoch) {
         EngineState s = state;
         state = new EngineState(epoch, Math.max(s.completedEpochs(), epoch + 1), s.lastBatchSeen(),
-                s.batchesSinceSave(), s.globalStep(), s.best(), s.intervalAnchorMillis(), s.checkpoints(),
-                s.bestPath(), s.latestPath());
-        return policy.saveFrequency().batchLevel() ? Decision.none() : decide(epoch, null, logs);
+                s.batchesSinceSave(), s.globalStep(), s.best(), s.intervalAnchorMillis());
+        boolean due = !policy.saveFrequency().batchLevel();
+        pending = due ? new SavePoint(epoch, null) : null;
+        return due;
     }
 
     /**
-     * The caller has durably written {@code save}. Records it, advances the best value if it was a new
-     * best, and returns the paths of earlier checkpoints that retention now releases — never the best,
-     * never the latest, never a path not committed through this engine.
+     * Decides the save point that {@link #batchEnded} or {@link #epochEnded} just reported, from its
+     * {@code logs} and the checkpoints applied so far. Changes nothing but the pending save point.
+     *
+     * @throws IllegalStateException if no save point is pending, or the monitored value is missing and the policy says FAIL
+     * @throws IllegalArgumentException if the logs map a name to null
+     * @throws dev.ckpt.core.template.TemplateFormatException if the path cannot be formatted
      */
-    public List<String> onCommitted(Decision.Save save) {
-        Objects.requireNonNull(save, "save");
-        EngineState s = state;
-        List<CommittedCheckpoint> list = new ArrayList<>();
-        for (CommittedCheckpoint c : s.checkpoints()) {
-            if (!c.path().equals(save.path())) {
-                list.add(c);
-            }
+    public Decision decide(Map<String, Double> logs) {
+        SavePoint point = pending;
+        if (point == null) {
+            throw new IllegalStateException("decide: no save point is pending; call it right after batchEnded or"
+                    + " epochEnded returned true, once per save point");
         }
-        list.add(new CommittedCheckpoint(save.path(), save.epoch(), save.batch(), save.step(), save.monitorValue()));
-        Double best = s.best();
-        String bestPath = s.bestPath();
-        if (save.newBest()) {
-            best = save.monitorValue();
-            bestPath = save.path();
-        } else if (save.path().equals(bestPath)) {
-            bestPath = null; // the best checkpoint's files were just replaced by a model that is not the best
+        pending = null;
+        return decide(point.epoch(), point.batch(), logs);
+    }
+
+    /**
+     * Adopts a save the caller has durably written: the best value and the run's checkpoints become those of
+     * its {@link SavePlan}. Counters are not touched (events after the decision have moved them on).
+     *
+     * @throws IllegalStateException if another save was applied since this one was decided (apply saves in the
+     *                               order they were decided, each once)
+     */
+    public void apply(Decision.Save save) {
+        SavePlan plan = Objects.requireNonNull(save, "save").plan();
+        if (plan.before() != checkpoints) {
+            throw new IllegalStateException("apply: the save of " + save.path() + " was decided against checkpoints"
+                    + " that have changed since; apply each save once, in the order they were decided, before"
+                    + " deciding the next");
         }
-        List<String> released = Retain.released(policy.retention(), policy.monitor().direction(), list,
-                bestPath, save.path());
-        list.removeIf(c -> released.contains(c.path()));
-        state = new EngineState(s.currentEpoch(), s.completedEpochs(), s.lastBatchSeen(), s.batchesSinceSave(),
-                s.globalStep(), best, s.intervalAnchorMillis(), list, bestPath, save.path());
-        return released;
+        checkpoints = plan.after();
+        state = state.withBest(plan.state().best());
     }
 
     private Decision decide(int epoch, Integer batch, Map<String, Double> logs) {
@@ -204,32 +256,57 @@ public final class CheckpointEngine {
                     return new Decision.Skip(epochNumber, batchNumber, Decision.Reason.MISSING_MONITOR,
                             monitor.metric(), null, best, names(logs));
                 }
-                return save(epoch, batch, logs, null, false, best);
+                return propose(epochNumber, batchNumber, logs, null, false);
             }
             if (!monitor.improves(value, best)) {
                 return new Decision.Skip(epochNumber, batchNumber, Decision.Reason.NOT_IMPROVED, monitor.metric(),
                         value, best, names(logs));
             }
-            return save(epoch, batch, logs, value, true, best);
+            return propose(epochNumber, batchNumber, logs, value, true);
         }
         boolean newBest = value != null && monitor.improves(value, best);
-        return save(epoch, batch, logs, value, newBest, best);
+        return propose(epochNumber, batchNumber, logs, value, newBest);
     }
 
-    private Decision.Save save(int epoch, Integer batch, Map<String, Double> logs, Double value, boolean newBest,
-                               Double previousBest) {
+    private Decision.Save propose(int epochNumber, Integer batchNumber, Map<String, Double> logs, Double value,
+                                  boolean newBest) {
         Map<String, Object> values = new HashMap<>(logs);
-        values.put(TemplateValues.EPOCH, (long) epoch + 1);
+        values.put(TemplateValues.EPOCH, (long) epochNumber);
         values.put(TemplateValues.STEP, state.globalStep());
-        if (batch != null && !logs.containsKey(TemplateValues.BATCH)) {
-            values.put(TemplateValues.BATCH, (long) batch + 1);
+        if (batchNumber != null && !logs.containsKey(TemplateValues.BATCH)) {
+            values.put(TemplateValues.BATCH, (long) batchNumber);
         }
         String path = policy.filepath().format(values);
-        return new Decision.Save(path, epoch + 1, batch == null ? null : batch + 1, state.globalStep(), logs,
-                policy.monitor().metric(), value, newBest, previousBest, policy.saveBestOnly());
+        CheckpointRecord record = new CheckpointRecord(policy.pathInRun(path), epochNumber, batchNumber,
+                state.globalStep(), logs, value);
+        return new Decision.Save(path, record, policy.monitor().metric(), newBest, state.best(),
+                policy.saveBestOnly(), plan(record, newBest));
     }
 
-    private void checkNames(Collection<String> loggedNames) {
+    private SavePlan plan(CheckpointRecord record, boolean newBest) {
+        RunCheckpoints before = checkpoints;
+        List<CheckpointRecord> list = new ArrayList<>();
+        for (CheckpointRecord c : before.kept()) {
+            if (!c.path().equals(record.path())) {
+                list.add(c);
+            }
+        }
+        list.add(record);
+        Double best = state.best();
+        String bestPath = before.bestPath();
+        if (newBest) {
+            best = record.monitorValue();
+            bestPath = record.path();
+        } else if (record.path().equals(bestPath)) {
+            bestPath = null; // the best checkpoint's files are being replaced by a model that is not the best
+        }
+        List<CheckpointRecord> released = Retain.released(policy.retention(), policy.monitor().direction(), list,
+                bestPath, record.path());
+        list.removeAll(released);
+        return new SavePlan(state.withBest(best), before, new RunCheckpoints(list, bestPath, record.path()), released);
+    }
+
+    private List<String> checkNames(Collection<String> loggedNames) {
         TreeSet<String> available = new TreeSet<>(loggedNames);
         available.add(TemplateValues.EPOCH);
         available.add(TemplateValues.STEP);
@@ -244,19 +321,21 @@ public final class CheckpointEngine {
             }
         }
         String monitor = policy.monitor().metric();
-        boolean monitorUsed = policy.saveBestOnly() || policy.retention().keepBest() != null;
-        if (monitorUsed && !loggedNames.contains(monitor)) {
-            throw new CheckpointConfigException("monitor", "monitor: '" + monitor
-                    + "' is not logged by the model; logged metrics: " + String.join(", ", new TreeSet<>(loggedNames)));
+        if (loggedNames.contains(monitor)) {
+            return List.of();
         }
+        String logged = String.join(", ", new TreeSet<>(loggedNames));
+        boolean monitorUsed = policy.saveBestOnly() || policy.retention().keepBest() != null;
+        if (policy.monitorExplicit() || monitorUsed) {
+            throw new CheckpointConfigException("monitor", "monitor: '" + monitor
+                    + "' is not logged by the model; logged metrics: " + logged);
+        }
+        return List.of("monitor: the default monitor '" + monitor + "' is not logged by the model (logged metrics: "
+                + logged + "), so no checkpoint is marked best; checkpoints are still saved as scheduled. Set monitor"
+                + " to one of the logged metrics, or pass validation data to fit() to log " + monitor);
     }
 
     private static List<String> names(Map<String, Double> logs) {
         return List.copyOf(new TreeSet<>(logs.keySet()));
-    }
-
-    private static EngineState withAnchor(EngineState s, long anchor) {
-        return new EngineState(s.currentEpoch(), s.completedEpochs(), s.lastBatchSeen(), s.batchesSinceSave(),
-                s.globalStep(), s.best(), anchor, s.checkpoints(), s.bestPath(), s.latestPath());
     }
 }

@@ -11,13 +11,13 @@ import java.util.Objects;
  * Decision d = engine.onEpochEnd(2, logs);
  * if (d instanceof Decision.Save save) {
  *     write(save.path());
- *     engine.onCommitted(save);
+ *     engine.apply(save);
  * }
  * System.out.println(d.message());   // "Epoch 3: val_loss improved from 0.3120 to 0.2950, saving model to ck/e03"
  * }</pre>
  *
  * <p>A decision is only advice: it writes nothing, and a {@link Save} changes the engine's best and
- * retention only once the caller reports it with {@link CheckpointEngine#onCommitted}.
+ * retention only once the caller has written it and {@link CheckpointEngine#apply applies} it.
  */
 public sealed interface Decision {
 
@@ -30,34 +30,59 @@ public sealed interface Decision {
     }
 
     /**
-     * Save now: write the model to {@link #path()}, then report it with {@link CheckpointEngine#onCommitted}.
+     * Save now: write the model to {@link #path()}, then {@link CheckpointEngine#apply} this decision. Until it
+     * is applied the engine is unchanged, so a save whose write failed is simply not applied.
      *
      * <pre>{@code
      * if (d instanceof Decision.Save save && save.newBest()) log.info("new best: " + save.monitorValue());
      * }</pre>
      *
-     * @param path         the formatted filepath
-     * @param epoch        1-based epoch number
-     * @param batch        1-based batch number of a batch-level save, or null at an epoch end
-     * @param step         global batch count
-     * @param metrics      the logs of the event
+     * @param path         the formatted filepath, as the user's template spells it (run directory included)
+     * @param checkpoint   the checkpoint's facts, its path relative to the run directory
      * @param monitor      the monitored metric's name
-     * @param monitorValue its value in the logs, or null if absent
-     * @param newBest      whether this checkpoint becomes the best once committed
+     * @param newBest      whether this checkpoint becomes the best once applied
      * @param previousBest the best value before this save, or null
      * @param bestOnly     whether the policy saves only improvements (shapes the message)
+     * @param plan         what applying this save changes
      */
-    record Save(String path, int epoch, Integer batch, long step, Map<String, Double> metrics, String monitor,
-                Double monitorValue, boolean newBest, Double previousBest, boolean bestOnly) implements Decision {
-        /** Copies the metrics. */
+    record Save(String path, CheckpointRecord checkpoint, String monitor, boolean newBest, Double previousBest,
+                boolean bestOnly, SavePlan plan) implements Decision {
+        /** Validates the components. */
         public Save {
             Objects.requireNonNull(path, "path");
-            metrics = Map.copyOf(metrics);
+            Objects.requireNonNull(checkpoint, "checkpoint");
+            Objects.requireNonNull(plan, "plan");
+        }
+
+        /** 1-based epoch number. */
+        public int epoch() {
+            return checkpoint.epoch();
+        }
+
+        /** 1-based batch number of a batch-level save, or null at an epoch end. */
+        public Integer batch() {
+            return checkpoint.batch();
+        }
+
+        /** Global batch count. */
+        public long step() {
+            return checkpoint.step();
+        }
+
+        /** The logs of the event. */
+        public Map<String, Double> metrics() {
+            return checkpoint.metrics();
+        }
+
+        /** The monitored value in the logs, or null if absent. */
+        public Double monitorValue() {
+            return checkpoint.monitorValue();
         }
 
         @Override
         public String message() {
-            String where = DecisionText.where(epoch, batch);
+            String where = DecisionText.where(epoch(), batch());
+            Double monitorValue = monitorValue();
             if (bestOnly && newBest) {
                 return where + ": " + monitor + " improved from " + DecisionText.number(previousBest, true) + " to "
                         + DecisionText.number(monitorValue, false) + ", saving model to " + path;

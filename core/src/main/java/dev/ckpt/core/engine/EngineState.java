@@ -1,21 +1,19 @@
 package dev.ckpt.core.engine;
 
-import java.util.List;
-import java.util.Objects;
-
 /**
- * Everything a {@link CheckpointEngine} remembers, as a plain immutable value: export it with
- * {@link CheckpointEngine#state()}, store it, and {@link CheckpointEngine#resume} continues exactly
- * where it was.
+ * The counters and the best value a {@link CheckpointEngine} carries from event to event, as a plain
+ * immutable value. A run stores it with every commit (the state of the save point that commit holds), and
+ * {@link CheckpointEngine#resume} continues from it together with the run's list of checkpoints.
  *
  * <pre>{@code
- * EngineState saved = engine.state();
+ * EngineState saved = save.plan().state();          // stored with the checkpoint
  * // ... process restarts ...
- * CheckpointEngine again = CheckpointEngine.resume(policy, saved, Clock.systemUTC());
+ * CheckpointEngine again = CheckpointEngine.resume(policy, saved, checkpointsFromManifest, Clock.systemUTC());
  * }</pre>
  *
- * <p>It does not include the policy: resume with the same policy (compare
- * {@code CheckpointPolicy.fingerprint()}), or decisions will differ from an uninterrupted run.
+ * <p>It deliberately holds no list of checkpoints, nor best or latest paths: the run's manifest owns
+ * those ({@link RunCheckpoints}). It does not include the policy either: resume with the same policy
+ * (compare {@code CheckpointPolicy.fingerprint()}), or decisions will differ from an uninterrupted run.
  *
  * @param currentEpoch         0-based index of the epoch in progress (as fed to the engine), or -1
  * @param completedEpochs      number of epoch ends seen; a resumed run numbers its epochs after these
@@ -24,9 +22,6 @@ import java.util.Objects;
  * @param globalStep           training batches seen since the run began
  * @param best                 the best monitored value committed so far, or the initial threshold, or null
  * @param intervalAnchorMillis clock time the next wall-time save is measured from, or null before training
- * @param checkpoints          committed checkpoints that retention has not released, oldest first
- * @param bestPath             path of the checkpoint holding {@code best}, or null
- * @param latestPath           path of the last committed checkpoint, or null
  */
 public record EngineState(
         int currentEpoch,
@@ -35,23 +30,24 @@ public record EngineState(
         long batchesSinceSave,
         long globalStep,
         Double best,
-        Long intervalAnchorMillis,
-        List<CommittedCheckpoint> checkpoints,
-        String bestPath,
-        String latestPath) {
+        Long intervalAnchorMillis) {
 
-    /** Validates counters and copies the list. */
+    /** Validates the counters. */
     public EngineState {
         if (completedEpochs < 0 || batchesSinceSave < 0 || globalStep < 0 || lastBatchSeen < 0 || currentEpoch < -1) {
             throw new IllegalArgumentException("engine state: counters must be >= 0 (currentEpoch >= -1), got currentEpoch="
                     + currentEpoch + ", completedEpochs=" + completedEpochs + ", lastBatchSeen=" + lastBatchSeen
                     + ", batchesSinceSave=" + batchesSinceSave + ", globalStep=" + globalStep);
         }
-        checkpoints = List.copyOf(Objects.requireNonNull(checkpoints, "checkpoints"));
     }
 
     /** The state of a run that has not started, with {@code best} set to the policy's threshold. */
     public static EngineState initial(Double initialValueThreshold) {
-        return new EngineState(-1, 0, 0, 0, 0, initialValueThreshold, null, List.of(), null, null);
+        return new EngineState(-1, 0, 0, 0, 0, initialValueThreshold, null);
+    }
+
+    EngineState withBest(Double newBest) {
+        return new EngineState(currentEpoch, completedEpochs, lastBatchSeen, batchesSinceSave, globalStep, newBest,
+                intervalAnchorMillis);
     }
 }

@@ -7,12 +7,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-/** Pure retention: which committed checkpoints the rules no longer keep. */
+/** Pure retention: which committed checkpoints the rules no longer keep (never the best nor the latest). */
 final class Retain {
     private Retain() {
     }
 
-    static List<String> released(Retention rules, Direction direction, List<CommittedCheckpoint> committed,
+    static List<CheckpointRecord> released(Retention rules, Direction direction, List<CheckpointRecord> committed,
                                  String bestPath, String latestPath) {
         if (rules.keepsAll()) {
             return List.of();
@@ -28,8 +28,8 @@ final class Retain {
             }
         }
         if (rules.keepBest() != null) {
-            List<CommittedCheckpoint> ranked = new ArrayList<>();
-            for (CommittedCheckpoint c : committed) {
+            List<CheckpointRecord> ranked = new ArrayList<>();
+            for (CheckpointRecord c : committed) {
                 if (c.monitorValue() != null && !c.monitorValue().isNaN()) {
                     ranked.add(c);
                 }
@@ -43,16 +43,16 @@ final class Retain {
             }
         }
         if (rules.keepEveryNthEpoch() != null) {
-            for (CommittedCheckpoint c : committed) {
+            for (CheckpointRecord c : committed) {
                 if (c.epoch() % rules.keepEveryNthEpoch() == 0) {
                     keep.add(c.path());
                 }
             }
         }
-        List<String> out = new ArrayList<>();
-        for (CommittedCheckpoint c : committed) {
+        List<CheckpointRecord> out = new ArrayList<>();
+        for (CheckpointRecord c : committed) {
             if (!keep.contains(c.path())) {
-                out.add(c.path());
+                out.add(c);
             }
         }
         return out;

@@ -51,10 +51,14 @@ public final class CheckpointPolicy {
     private final MissingMonitor missingMonitor;
     private final boolean verbose;
     private final MetricDirections metricDirections;
+    private final boolean monitorExplicit;
+    private final int runDirectoryEnd;
 
     private CheckpointPolicy(Builder b, PathTemplate filepath, Monitor monitor) {
         this.filepath = filepath;
         this.monitor = monitor;
+        this.monitorExplicit = b.monitorExplicit;
+        this.runDirectoryEnd = filepath.literalPrefix().lastIndexOf('/');
         this.mode = b.mode;
         this.saveBestOnly = b.saveBestOnly;
         this.saveWeightsOnly = b.saveWeightsOnly;
@@ -78,6 +82,7 @@ public final class CheckpointPolicy {
                 .saveFrequency(saveFrequency).initialValueThreshold(initialValueThreshold).retention(retention)
                 .onMissingMonitor(missingMonitor).verbose(verbose);
         b.metricDirections = metricDirections;
+        b.monitorExplicit = monitorExplicit;
         return b;
     }
 
@@ -86,9 +91,36 @@ public final class CheckpointPolicy {
         return filepath;
     }
 
+    /**
+     * The run directory: the filepath's fixed leading directories, where the run's manifest lives
+     * ({@code "runs/digits"} for {@code "runs/digits/e{epoch:02d}"}); {@code ""} when the template names
+     * checkpoints directly in the working directory ({@code "e{epoch}"}).
+     */
+    public String runDirectory() {
+        return runDirectoryEnd < 0 ? "" : runDirectoryEnd == 0 ? "/" : filepath.literalPrefix().substring(0, runDirectoryEnd);
+    }
+
+    /**
+     * The part of a formatted filepath below {@link #runDirectory()}: {@code "e07"} for
+     * {@code "runs/digits/e07"}. Every formatted path starts with the template's literal prefix, so this
+     * only cuts it off.
+     */
+    public String pathInRun(String formatted) {
+        return formatted.substring(runDirectoryEnd + 1);
+    }
+
     /** The monitored metric with its resolved direction and minimum delta. */
     public Monitor monitor() {
         return monitor;
+    }
+
+    /**
+     * Whether the monitor was set by the caller (true) or is Keras's default {@code val_loss} (false). A
+     * monitor the caller named must be logged by the model; the default may be absent when the policy does
+     * not rely on it (saves then go on, as in Keras).
+     */
+    public boolean monitorExplicit() {
+        return monitorExplicit;
     }
 
     /** The mode as configured (AUTO stays AUTO here; {@link #monitor()} has the resolved direction). */
@@ -230,6 +262,7 @@ public final class CheckpointPolicy {
         private MissingMonitor missingMonitor = MissingMonitor.SKIP_AND_WARN;
         private boolean verbose;
         private MetricDirections metricDirections = MetricDirections.builtIn();
+        private boolean monitorExplicit;
 
         private Builder() {
         }
@@ -243,6 +276,7 @@ public final class CheckpointPolicy {
         /** The metric that decides "best", as logged (e.g. {@code val_accuracy}); default {@code val_loss}. */
         public Builder monitor(String monitor) {
             this.monitor = Objects.requireNonNull(monitor, "monitor");
+            this.monitorExplicit = true;
             return this;
         }
 
@@ -322,6 +356,7 @@ public final class CheckpointPolicy {
             }
             Monitor resolved = Monitor.resolve(monitor, mode, minDelta, metricDirections);
             checkFillable(template);
+            checkPathInRun(template);
             return new CheckpointPolicy(this, template, resolved);
         }
 
@@ -346,6 +381,37 @@ public final class CheckpointPolicy {
                 throw new CheckpointConfigException("filepath", "filepath: " + e.getMessage(), e);
             }
             return template;
+        }
+
+        /**
+         * The part below the run directory names the checkpoint inside the run: it must exist, and the
+         * template's own text must not add empty, "." or ".." segments (formatted numbers never do).
+         */
+        private void checkPathInRun(PathTemplate template) {
+            String prefix = template.literalPrefix();
+            int end = prefix.lastIndexOf('/');
+            if (!template.hasFields() && prefix.endsWith("/")) {
+                throw new CheckpointConfigException("filepath", "filepath: \"" + filepath + "\" ends with '/', so it"
+                        + " names the run directory but no checkpoint in it; add a name such as \"" + filepath
+                        + "e{epoch:02d}\"");
+            }
+            Map<String, Object> sample = new LinkedHashMap<>();
+            for (String field : template.fieldNames()) {
+                sample.put(field, TemplateValues.isCounter(field) ? (Object) 1L : (Object) 0.5);
+            }
+            String inRun;
+            try {
+                inRun = template.format(sample).substring(end + 1);
+            } catch (TemplateException e) {
+                return; // a spec that depends on values in ways a sample cannot show; formatting reports it later
+            }
+            for (String segment : inRun.split("/", -1)) {
+                if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+                    throw new CheckpointConfigException("filepath", "filepath: \"" + filepath + "\" has the path"
+                            + " segment \"" + segment + "\" below its run directory \"" + (end < 0 ? "" : prefix.substring(0, end))
+                            + "\"; checkpoint paths inside a run need non-empty names without '.' or '..' segments");
+                }
+            }
         }
 
         private void checkFillable(PathTemplate template) {

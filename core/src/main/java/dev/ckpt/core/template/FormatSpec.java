@@ -25,12 +25,11 @@ final class FormatSpec {
     final int grouping;
     final long precision;
     final int type;
-    final int typeIndex;
     private final String[] problems = new String[FieldType.values().length];
 
     private FormatSpec(String text, int fill, boolean fillSpecified, int align, boolean zero, int sign,
                        boolean noNegZero, boolean alternate, long width, int grouping, long precision,
-                       int type, int typeIndex) {
+                       int type) {
         this.text = text;
         this.fill = fill;
         this.fillSpecified = fillSpecified;
@@ -43,7 +42,6 @@ final class FormatSpec {
         this.grouping = grouping;
         this.precision = precision;
         this.type = type;
-        this.typeIndex = typeIndex;
         for (FieldType kind : FieldType.values()) {
             problems[kind.ordinal()] = computeProblem(kind);
         }
@@ -124,7 +122,6 @@ final class FormatSpec {
             precision = number[0];
         }
         int type = 0;
-        int typeIndex = -1;
         if (pos < n) {
             int cp = spec.codePointAt(pos);
             if (pos + Character.charCount(cp) < n) {
@@ -132,13 +129,12 @@ final class FormatSpec {
                         + "' after the spec; the spec ends with at most one type character, one of " + ALL_TYPES);
             }
             type = cp;
-            typeIndex = pos;
             if (ALL_TYPES.indexOf(cp) < 0 || cp == ' ') {
                 throw new SpecParseError(pos, "unknown format type '" + new String(Character.toChars(cp)) + "'");
             }
         }
         return new FormatSpec(spec, fill, fillSpecified, align, zero, sign, noNegZero, alternate, width,
-                grouping, precision, type, typeIndex);
+                grouping, precision, type);
     }
 
     private static int readInteger(String spec, int pos, long[] out, String what) {

@@ -21,8 +21,6 @@ interface Part {
         final int conversion;
         /** UTF-16 index of the opening brace in the whole template. */
         final int braceIndex;
-        /** UTF-16 index of the spec's first character in the whole template, or -1. */
-        final int specIndex;
         /** The spec text as written, or "" when there is none. */
         final String specText;
         /** Parsed spec; null when the spec is empty or contains nested fields. */
@@ -30,12 +28,11 @@ interface Part {
         /** Parts of a spec with nested fields, expanded at format time; otherwise null. */
         final List<Part> nestedSpec;
 
-        Field(String name, int conversion, int braceIndex, int specIndex, String specText, FormatSpec spec,
+        Field(String name, int conversion, int braceIndex, String specText, FormatSpec spec,
               List<Part> nestedSpec) {
             this.name = name;
             this.conversion = conversion;
             this.braceIndex = braceIndex;
-            this.specIndex = specIndex;
             this.specText = specText;
             this.spec = spec;
             this.nestedSpec = nestedSpec;

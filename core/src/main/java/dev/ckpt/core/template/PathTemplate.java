@@ -83,6 +83,21 @@ public final class PathTemplate {
     }
 
     /**
+     * The text every formatted path starts with: the template up to its first field, escapes resolved
+     * ({@code "runs/{{x}}/e{epoch}"} gives {@code "runs/{x}/e"}); the whole text for a fixed path.
+     */
+    public String literalPrefix() {
+        StringBuilder out = new StringBuilder();
+        for (Part part : parts) {
+            if (!(part instanceof Part.Literal)) {
+                break;
+            }
+            out.append(((Part.Literal) part).text);
+        }
+        return out.toString();
+    }
+
+    /**
      * Formats the template with {@code values}, field by field from left to right as CPython does.
      *
      * @throws TemplateFormatException if a field has no value (see {@link TemplateFormatException#missingField()}),

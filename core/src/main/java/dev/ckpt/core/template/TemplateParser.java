@@ -146,7 +146,7 @@ final class TemplateParser {
         } else if (!specText.isEmpty()) {
             spec = parseSpec(name, specText, specStart, conversion);
         }
-        parts.add(new Part.Field(name, conversion, brace, specStart, specText, spec, nestedParts));
+        parts.add(new Part.Field(name, conversion, brace, specText, spec, nestedParts));
         return j;
     }
 

@@ -37,7 +37,7 @@ class CheckpointEngineTest {
         }
         Decision d = engine.onEpochEnd(epoch, logs);
         if (d instanceof Decision.Save save) {
-            engine.onCommitted(save);
+            engine.apply(save);
         }
         return d;
     }
@@ -117,7 +117,7 @@ class CheckpointEngineTest {
         Decision.Save save = assertInstanceOf(Decision.Save.class, epoch(engine, 0, 1, val(0.6)));
         assertFalse(save.newBest());
         assertEquals(0.5, engine.state().best());
-        assertNull(engine.state().bestPath());
+        assertNull(engine.checkpoints().bestPath());
     }
 
     @Test
@@ -129,15 +129,53 @@ class CheckpointEngineTest {
     }
 
     @Test
-    void bestAdvancesOnlyWhenTheSaveIsCommitted() {
+    void bestAdvancesOnlyWhenTheSaveIsApplied() {
         CheckpointEngine engine = started(CheckpointPolicy.builder("ck/e{epoch}").saveBestOnly(true));
         engine.onEpochBegin(0);
         Decision d = engine.onEpochEnd(0, val(0.5));
         assertInstanceOf(Decision.Save.class, d);
-        assertNull(engine.state().best(), "not committed yet");
-        engine.onCommitted((Decision.Save) d);
+        assertNull(engine.state().best(), "not applied yet");
+        assertEquals(RunCheckpoints.none(), engine.checkpoints());
+        engine.apply((Decision.Save) d);
         assertEquals(0.5, engine.state().best());
-        assertEquals("ck/e1", engine.state().bestPath());
+        assertEquals("e1", engine.checkpoints().bestPath());
+    }
+
+    @Test
+    void aSaveThatIsNotAppliedLeavesBestAndCheckpointsAsTheyWere() {
+        CheckpointEngine engine = started(CheckpointPolicy.builder("ck/e{epoch}").saveBestOnly(true));
+        epoch(engine, 0, 1, val(0.5));
+        RunCheckpoints before = engine.checkpoints();
+        engine.onEpochBegin(1);
+        assertInstanceOf(Decision.Save.class, engine.onEpochEnd(1, val(0.3))); // the write failed: not applied
+        assertEquals(before, engine.checkpoints());
+        assertEquals(0.5, engine.state().best());
+        Decision.Save retry = assertInstanceOf(Decision.Save.class, epoch(engine, 2, 1, val(0.4)));
+        assertEquals(0.5, retry.previousBest(), "the unapplied 0.3 never became the best");
+    }
+
+    @Test
+    void aSaveDecidedBeforeAnotherWasAppliedIsRefused() {
+        CheckpointEngine engine = started(CheckpointPolicy.builder("ck/e{epoch}"));
+        engine.onEpochBegin(0);
+        Decision.Save first = (Decision.Save) engine.onEpochEnd(0, val(0.5));
+        engine.onEpochBegin(1);
+        Decision.Save second = (Decision.Save) engine.onEpochEnd(1, val(0.4));
+        engine.apply(first);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> engine.apply(second));
+        assertTrue(e.getMessage().contains("ck/e2"), e.getMessage());
+    }
+
+    @Test
+    void theSplitSavePointApiDecidesAsTheOneCallApi() {
+        CheckpointEngine engine = started(CheckpointPolicy.builder("ck/s{step}").monitor("loss")
+                .saveFrequency(SaveFrequency.everyBatches(2)));
+        engine.onEpochBegin(0);
+        assertFalse(engine.batchEnded(0));
+        assertTrue(engine.batchEnded(1));
+        assertEquals("ck/s2", assertInstanceOf(Decision.Save.class, engine.decide(BATCH)).path());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> engine.decide(BATCH));
+        assertTrue(e.getMessage().startsWith("decide: no save point is pending"), e.getMessage());
     }
 
     // ---- missing monitor ----
@@ -160,7 +198,7 @@ class CheckpointEngineTest {
         Decision.Save save = assertInstanceOf(Decision.Save.class, epoch(engine, 1, 1, Map.of("loss", 0.3)));
         assertFalse(save.newBest());
         assertNull(save.monitorValue());
-        assertEquals("ck/e1", engine.state().bestPath());
+        assertEquals("e1", engine.checkpoints().bestPath());
         assertEquals(0.5, engine.state().best());
     }
 
@@ -259,9 +297,30 @@ class CheckpointEngineTest {
     }
 
     @Test
-    void trainBeginIgnoresAnUnloggedMonitorThatDecidesNothing() {
+    void trainBeginWarnsOnceWhenTheDefaultMonitorIsNotLoggedAndDecidesNothing() {
         CheckpointEngine engine = CheckpointEngine.start(CheckpointPolicy.builder("ck/e{epoch}").build(), clock);
-        assertDoesNotThrow(() -> engine.onTrainBegin(List.of("loss")));
+        List<String> warnings = engine.onTrainBegin(List.of("loss"));
+        assertEquals(1, warnings.size());
+        assertTrue(warnings.get(0).startsWith("monitor: the default monitor 'val_loss' is not logged"), warnings.get(0));
+        assertInstanceOf(Decision.Save.class, epoch(engine, 0, 1, Map.of("loss", 0.3)));
+    }
+
+    @Test
+    void trainBeginRefusesAnExplicitMonitorTheModelDoesNotLogEvenWhenEveryEpochIsSaved() {
+        CheckpointEngine engine = CheckpointEngine.start(
+                CheckpointPolicy.builder("runs/x/e{epoch}").monitor("val_acc").mode(dev.ckpt.core.monitor.Mode.MAX)
+                        .build(), clock);
+        CheckpointConfigException e = assertThrows(CheckpointConfigException.class,
+                () -> engine.onTrainBegin(List.of("accuracy", "loss", "val_accuracy", "val_loss")));
+        assertEquals("monitor", e.option());
+        assertEquals("monitor: 'val_acc' is not logged by the model; logged metrics: accuracy, loss, val_accuracy,"
+                + " val_loss", e.getMessage());
+    }
+
+    @Test
+    void trainBeginIsSilentWhenTheMonitorIsLogged() {
+        CheckpointEngine engine = CheckpointEngine.start(CheckpointPolicy.builder("ck/e{epoch}").build(), clock);
+        assertEquals(List.of(), engine.onTrainBegin(List.of("loss", "val_loss")));
     }
 
     @Test
@@ -278,11 +337,11 @@ class CheckpointEngineTest {
     void bestIsClearedWhenItsPathIsOverwrittenByANonBestSave() {
         CheckpointEngine engine = started(CheckpointPolicy.builder("ck/latest"));
         epoch(engine, 0, 1, val(0.5));
-        assertEquals("ck/latest", engine.state().bestPath());
+        assertEquals("latest", engine.checkpoints().bestPath());
         epoch(engine, 1, 1, val(0.7));
-        assertNull(engine.state().bestPath());
-        assertEquals("ck/latest", engine.state().latestPath());
-        assertEquals(1, engine.state().checkpoints().size());
+        assertNull(engine.checkpoints().bestPath());
+        assertEquals("latest", engine.checkpoints().latestPath());
+        assertEquals(1, engine.checkpoints().kept().size());
     }
 
     @Test
@@ -292,7 +351,7 @@ class CheckpointEngineTest {
         epoch(engine, 1, 1, val(0.7));
         assertFalse(((Decision.Save) epoch(engine, 2, 1, val(0.6))).newBest());
         assertTrue(((Decision.Save) epoch(engine, 3, 1, val(0.4))).newBest());
-        assertEquals("ck/latest", engine.state().bestPath());
+        assertEquals("latest", engine.checkpoints().bestPath());
     }
 
     @Test
@@ -302,8 +361,8 @@ class CheckpointEngineTest {
         for (int e = 0; e < 5; e++) {
             epoch(engine, e, 1, Map.of("loss", 1.0 + e));
         }
-        assertEquals(List.of("ck/e1", "ck/e2", "ck/e4", "ck/e5"),
-                engine.state().checkpoints().stream().map(CommittedCheckpoint::path).toList());
+        assertEquals(List.of("e1", "e2", "e4", "e5"),
+                engine.checkpoints().kept().stream().map(CheckpointRecord::path).toList());
     }
 
     @Test
@@ -312,10 +371,19 @@ class CheckpointEngineTest {
         CheckpointEngine engine = CheckpointEngine.start(policy, clock);
         engine.onTrainBegin(null);
         epoch(engine, 0, 4, val(0.5));
-        CheckpointEngine resumed = CheckpointEngine.resume(policy, engine.state(), clock);
+        CheckpointEngine resumed = CheckpointEngine.resume(policy, engine.state(), engine.checkpoints(), clock);
         resumed.onTrainBegin(null);
         assertInstanceOf(Decision.Skip.class, epoch(resumed, 1, 4, val(0.6)));
         assertEquals("ck/s12", ((Decision.Save) epoch(resumed, 2, 4, val(0.4))).path());
+    }
+
+    @Test
+    void checkpointPathsAreRelativeToTheRunDirectoryWhileThePathKeepsTheTemplatesSpelling() {
+        CheckpointEngine engine = started(CheckpointPolicy.builder("runs/digits/e{epoch:02d}/model"));
+        Decision.Save save = assertInstanceOf(Decision.Save.class, epoch(engine, 0, 1, val(0.5)));
+        assertEquals("runs/digits/e01/model", save.path());
+        assertEquals("e01/model", save.checkpoint().path());
+        assertEquals("e01/model", engine.checkpoints().latestPath());
     }
 
     @Test

@@ -105,6 +105,19 @@ class CoreMessagesTest {
     }
 
     @Test
+    void filepathThatNamesOnlyADirectory() {
+        assertConfigError("filepath", "filepath: \"runs/x/\" ends with '/', so it names the run directory but no "
+                + "checkpoint in it; add a name such as \"runs/x/e{epoch:02d}\"", () -> policy("runs/x/").build());
+    }
+
+    @Test
+    void filepathWithADotDotSegmentBelowTheRunDirectory() {
+        assertConfigError("filepath", "filepath: \"runs/e{epoch}/../x\" has the path segment \"..\" below its run "
+                + "directory \"runs\"; checkpoint paths inside a run need non-empty names without '.' or '..' segments",
+                () -> policy("runs/e{epoch}/../x").build());
+    }
+
+    @Test
     void validationFieldWithBatchLevelSaving() {
         assertConfigError("filepath", "filepath: field 'val_loss' in \"ck/{val_loss:.2f}\" can never be filled: "
                         + "saveFrequency everyBatches(10) saves at batch ends, whose logs hold no validation metrics; "
@@ -193,6 +206,66 @@ class CoreMessagesTest {
     }
 
     @Test
+    void explicitMonitorNotLoggedWhileEveryEpochIsSaved() {
+        CheckpointEngine engine = CheckpointEngine.start(policy("ck/e{epoch}").monitor("val_acc").mode(Mode.MAX).build(),
+                new TestClock(0));
+        assertConfigError("monitor", "monitor: 'val_acc' is not logged by the model; logged metrics: accuracy, loss, "
+                + "val_accuracy, val_loss", () -> engine.onTrainBegin(List.of("loss", "accuracy", "val_loss", "val_accuracy")));
+    }
+
+    @Test
+    void defaultMonitorNotLoggedIsAWarning() {
+        CheckpointEngine engine = CheckpointEngine.start(policy("ck/e{epoch}").build(), new TestClock(0));
+        assertEquals(List.of("monitor: the default monitor 'val_loss' is not logged by the model (logged metrics: "
+                + "accuracy, loss), so no checkpoint is marked best; checkpoints are still saved as scheduled. Set "
+                + "monitor to one of the logged metrics, or pass validation data to fit() to log val_loss"),
+                engine.onTrainBegin(List.of("loss", "accuracy")));
+    }
+
+    @Test
+    void decideWithoutASavePoint() {
+        CheckpointEngine engine = CheckpointEngine.start(policy("ck/e{epoch}").build(), new TestClock(0));
+        engine.onTrainBegin(null);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> engine.decide(Map.of()));
+        assertEquals("decide: no save point is pending; call it right after batchEnded or epochEnded returned true, "
+                + "once per save point", e.getMessage());
+    }
+
+    @Test
+    void applyOutOfOrder() {
+        CheckpointEngine engine = CheckpointEngine.start(policy("ck/e{epoch}").build(), new TestClock(0));
+        engine.onTrainBegin(null);
+        Decision.Save first = (Decision.Save) engine.onEpochEnd(0, Map.of("val_loss", 0.5));
+        engine.apply(first);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> engine.apply(first));
+        assertEquals("apply: the save of ck/e1 was decided against checkpoints that have changed since; apply each "
+                + "save once, in the order they were decided, before deciding the next", e.getMessage());
+    }
+
+    @Test
+    void runCheckpointsWithABestThatIsNotKept() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new RunCheckpoints(List.of(new CheckpointRecord("e1", 1, null, 1, Map.of(), null)), "e2", "e1"));
+        assertEquals("checkpoints: best \"e2\" is not among the kept [e1]", e.getMessage());
+    }
+
+    @Test
+    void runCheckpointsListingAPathTwice() {
+        CheckpointRecord c = new CheckpointRecord("e1", 1, null, 1, Map.of(), null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new RunCheckpoints(List.of(c, c), null, null));
+        assertEquals("checkpoints: \"e1\" is listed twice", e.getMessage());
+    }
+
+    @Test
+    void checkpointRecordWithANegativeStep() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new CheckpointRecord("e1", 1, null, -1, Map.of(), null));
+        assertEquals("checkpoint e1: epoch, batch and step must be >= 0, got epoch 1, batch null, step -1",
+                e.getMessage());
+    }
+
+    @Test
     void missingMonitorUnderFail() {
         CheckpointEngine engine = CheckpointEngine.start(policy("ck/s{step}").monitor("loss").saveBestOnly(true)
                 .saveFrequency(SaveFrequency.everyBatches(2)).onMissingMonitor(MissingMonitor.FAIL).build(),
@@ -234,47 +307,56 @@ class CoreMessagesTest {
     @Test
     void negativeEngineStateCounter() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new EngineState(-2, 0, 0, 0, 0, null, null, List.of(), null, null));
+                () -> new EngineState(-2, 0, 0, 0, 0, null, null));
         assertEquals("engine state: counters must be >= 0 (currentEpoch >= -1), got currentEpoch=-2, "
                 + "completedEpochs=0, lastBatchSeen=0, batchesSinceSave=0, globalStep=0", e.getMessage());
     }
 
     // ---- decisions ----
 
+    /** A save decision as the engine would make it; only the message matters here. */
+    private static Decision.Save save(String path, int epoch, Integer batch, long step, String monitor, Double value,
+                                      boolean newBest, Double previousBest, boolean bestOnly) {
+        CheckpointRecord record = new CheckpointRecord(path, epoch, batch, step, Map.of(), value);
+        SavePlan plan = new SavePlan(EngineState.initial(null), RunCheckpoints.none(),
+                new RunCheckpoints(List.of(record), null, path), List.of());
+        return new Decision.Save(path, record, monitor, newBest, previousBest, bestOnly, plan);
+    }
+
     @Test
     void saveOfANewBest() {
-        Decision.Save s = new Decision.Save("ck/e03", 3, null, 30, Map.of(), "val_loss", 0.295, true, 0.312, true);
+        Decision.Save s = save("ck/e03", 3, null, 30, "val_loss", 0.295, true, 0.312, true);
         assertEquals("Epoch 3: val_loss improved from 0.3120 to 0.2950, saving model to ck/e03", s.message());
     }
 
     @Test
     void saveOfTheFirstBestAtABatch() {
-        Decision.Save s = new Decision.Save("ck/s4", 1, 4, 4, Map.of(), "loss", 0.5, true, null, true);
+        Decision.Save s = save("ck/s4", 1, 4, 4, "loss", 0.5, true, null, true);
         assertEquals("Epoch 1, batch 4: loss improved from none to 0.5000, saving model to ck/s4", s.message());
     }
 
     @Test
     void saveWithoutTheMonitor() {
-        Decision.Save s = new Decision.Save("ck/best", 2, null, 8, Map.of(), "val_loss", null, false, 0.3, true);
+        Decision.Save s = save("ck/best", 2, null, 8, "val_loss", null, false, 0.3, true);
         assertEquals("Epoch 2: val_loss is missing from the logs; saving model to ck/best anyway (not marked best)",
                 s.message());
     }
 
     @Test
     void plainSaveThatIsNotTheBest() {
-        Decision.Save s = new Decision.Save("ck/e2", 2, null, 8, Map.of(), "val_loss", 0.3, false, 0.2, false);
+        Decision.Save s = save("ck/e2", 2, null, 8, "val_loss", 0.3, false, 0.2, false);
         assertEquals("Epoch 2: saving model to ck/e2; val_loss 0.3000, best remains 0.2000", s.message());
     }
 
     @Test
     void plainSaveThatIsANewBest() {
-        Decision.Save s = new Decision.Save("ck/e2", 2, null, 8, Map.of(), "val_loss", 0.1, true, 0.2, false);
+        Decision.Save s = save("ck/e2", 2, null, 8, "val_loss", 0.1, true, 0.2, false);
         assertEquals("Epoch 2: saving model to ck/e2; val_loss improved from 0.2000 to 0.1000, new best", s.message());
     }
 
     @Test
     void plainSaveWithoutTheMonitor() {
-        Decision.Save s = new Decision.Save("ck/e2", 2, null, 8, Map.of(), "val_loss", null, false, 0.2, false);
+        Decision.Save s = save("ck/e2", 2, null, 8, "val_loss", null, false, 0.2, false);
         assertEquals("Epoch 2: saving model to ck/e2 (val_loss not logged)", s.message());
     }
 

@@ -55,7 +55,7 @@ class EnginePropertiesTest {
                     assertEquals("ck/s" + step, save.path());
                     assertEquals(epoch + 1, save.epoch());
                     assertEquals(batch + 1, save.batch());
-                    engine.onCommitted(save);
+                    engine.apply(save);
                 } else {
                     assertEquals(Decision.none(), d, "step " + step);
                 }
@@ -87,12 +87,60 @@ class EnginePropertiesTest {
         if (Events.run(first, clock2, run.events(), 0, split, got)) {
             EngineState exported = first.state();
             TestClock clock3 = new TestClock(Events.timeOf(split));
-            last = CheckpointEngine.resume(run.policy(), exported, clock3);
+            last = CheckpointEngine.resume(run.policy(), exported, first.checkpoints(), clock3);
             last.onTrainBegin(null); // a resumed run begins training again
             Events.run(last, clock3, run.events(), split, run.events().size(), got);
         }
         assertEquals(expected, got, run + "\nsplit at " + split);
         assertEquals(whole.state(), last.state(), run + "\nsplit at " + split);
+        assertEquals(whole.checkpoints(), last.checkpoints(), run + "\nsplit at " + split);
+    }
+
+    // ---- two-phase saves: a failed write changes nothing ------------------------------------
+
+    @Property(tries = 400)
+    void aSaveWhoseWriteFailsChangesNeitherBestNorCheckpointsAndLaterDecisionsIgnoreIt(@ForAll long seed) {
+        Run run = Run.random(seed, UnaryOperator.identity());
+        Random failures = new Random(seed ^ 0x5DEECE66DL);
+        TestClock clock = new TestClock(0);
+        CheckpointEngine engine = CheckpointEngine.start(run.policy(), clock);
+        engine.onTrainBegin(null);
+        // An independent engine that only ever sees the saves that succeeded, replayed from the same events.
+        List<Event> events = run.events();
+        for (int i = 0; i < events.size(); i++) {
+            clock.set(Events.timeOf(i));
+            Event e = events.get(i);
+            RunCheckpoints before = engine.checkpoints();
+            Double bestBefore = engine.state().best();
+            Decision d;
+            try {
+                if (e instanceof EpochBegin b) {
+                    engine.onEpochBegin(b.epoch());
+                    continue;
+                }
+                d = e instanceof BatchEnd b ? engine.onBatchEnd(b.batch(), b.logs())
+                        : engine.onEpochEnd(((EpochEnd) e).epoch(), ((EpochEnd) e).logs());
+            } catch (RuntimeException ex) {
+                return;
+            }
+            assertEquals(before, engine.checkpoints(), "deciding changed the checkpoints\n" + run);
+            assertEquals(bestBefore, engine.state().best(), "deciding changed the best\n" + run);
+            if (!(d instanceof Decision.Save save)) {
+                continue;
+            }
+            if (failures.nextInt(3) == 0) {
+                // The write failed: nothing is applied. The next decision must see the old best and list.
+                assertEquals(before, engine.checkpoints(), run.toString());
+                assertEquals(bestBefore, engine.state().best(), run.toString());
+                continue;
+            }
+            engine.apply(save);
+            assertEquals(save.plan().after(), engine.checkpoints(), run.toString());
+            assertEquals(save.plan().state().best(), engine.state().best(), run.toString());
+            for (CheckpointRecord c : save.plan().released()) {
+                assertTrue(before.kept().contains(c), c.path() + " released but not kept before\n" + run);
+            }
+        }
     }
 
     // ---- retention --------------------------------------------------------------------------
@@ -106,11 +154,11 @@ class EnginePropertiesTest {
                         path + " released but not committed, or already released\n" + run);
             }
             assertEquals(released.size(), new HashSet<>(released).size(), "released twice: " + released);
-            assertFalse(released.contains(save.path()), "released the latest\n" + run);
+            assertFalse(released.contains(save.checkpoint().path()), "released the latest\n" + run);
             if (model.bestPath != null) {
                 assertFalse(released.contains(model.bestPath), "released the best " + model.bestPath + "\n" + run);
             }
-            assertEquals(model.bestPath, engine.state().bestPath(), run.toString());
+            assertEquals(model.bestPath, engine.checkpoints().bestPath(), run.toString());
             if (run.policy().retention().keepsAll()) {
                 assertEquals(List.of(), released, run.toString());
             }
@@ -122,7 +170,7 @@ class EnginePropertiesTest {
         Run run = Run.random(seed, b -> b.retention(Retention.keepAll()));
         replayWithModel(run, (save, released, model, engine) -> {
             assertEquals(List.of(), released);
-            assertEquals(model.liveAfter.keySet(), paths(engine.state()));
+            assertEquals(model.liveAfter.keySet(), paths(engine.checkpoints()));
         });
     }
 
@@ -135,7 +183,7 @@ class EnginePropertiesTest {
             if (model.bestPath != null) {
                 expected.add(model.bestPath);
             }
-            assertEquals(expected, paths(engine.state()), run.toString());
+            assertEquals(expected, paths(engine.checkpoints()), run.toString());
         });
     }
 
@@ -160,11 +208,11 @@ class EnginePropertiesTest {
             for (int i = 0; i < Math.min(k, ranked.size()); i++) {
                 expected.add(ranked.get(i).getKey());
             }
-            expected.add(save.path());
+            expected.add(save.checkpoint().path());
             if (model.bestPath != null) {
                 expected.add(model.bestPath);
             }
-            assertEquals(expected, paths(engine.state()), run.toString());
+            assertEquals(expected, paths(engine.checkpoints()), run.toString());
         });
     }
 
@@ -175,9 +223,9 @@ class EnginePropertiesTest {
         return (Decision.Save) d;
     }
 
-    private static Set<String> paths(EngineState state) {
+    private static Set<String> paths(RunCheckpoints checkpoints) {
         Set<String> out = new LinkedHashSet<>();
-        state.checkpoints().forEach(c -> out.add(c.path()));
+        checkpoints.kept().forEach(c -> out.add(c.path()));
         return out;
     }
 
@@ -216,14 +264,15 @@ class EnginePropertiesTest {
             if (!(d instanceof Decision.Save save)) {
                 continue;
             }
-            model.liveBefore.remove(save.path());
-            model.liveBefore.put(save.path(), save.monitorValue());
+            String path = save.checkpoint().path();
+            model.liveBefore.remove(path);
+            model.liveBefore.put(path, save.monitorValue());
             if (save.newBest()) {
-                model.bestPath = save.path();
-            } else if (save.path().equals(model.bestPath)) {
+                model.bestPath = path;
+            } else if (path.equals(model.bestPath)) {
                 model.bestPath = null;
             }
-            List<String> released = engine.onCommitted(save);
+            List<String> released = Events.applied(engine, save);
             model.liveAfter.clear();
             model.liveAfter.putAll(model.liveBefore);
             released.forEach(model.liveAfter::remove);

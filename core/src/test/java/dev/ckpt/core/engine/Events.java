@@ -55,10 +55,16 @@ final class Events {
                 out.add(new Outcome(i, null, List.of(), ex.getClass().getSimpleName() + ": " + ex.getMessage()));
                 return false;
             }
-            List<String> released = d instanceof Decision.Save save ? engine.onCommitted(save) : List.of();
+            List<String> released = d instanceof Decision.Save save ? applied(engine, save) : List.of();
             out.add(new Outcome(i, d, released, null));
         }
         return true;
+    }
+
+    /** Applies {@code save} as a successful write would, and returns the paths retention released. */
+    static List<String> applied(CheckpointEngine engine, Decision.Save save) {
+        engine.apply(save);
+        return save.plan().released().stream().map(CheckpointRecord::path).toList();
     }
 
     /** Epochs with the given numbers of batches, every log from {@code batchLogs} / {@code epochLogs}. */

@@ -31,7 +31,7 @@ class KerasDeviationsTest {
         engine.onBatchEnd(0, Map.of("loss", 1.0));
         Decision d = engine.onEpochEnd(epoch, logs);
         if (d instanceof Decision.Save save) {
-            engine.onCommitted(save);
+            engine.apply(save);
         }
         return d;
     }
@@ -63,7 +63,7 @@ class KerasDeviationsTest {
         Decision.Skip skip = assertInstanceOf(Decision.Skip.class, d);
         assertEquals(Decision.Reason.MISSING_MONITOR, skip.reason());
         assertEquals(0.5, engine.state().best());
-        assertEquals(1, engine.state().checkpoints().size());
+        assertEquals(1, engine.checkpoints().kept().size());
     }
 
     @Test
@@ -120,9 +120,9 @@ class KerasDeviationsTest {
         engine.onEpochBegin(0);
 
         Decision.Save a = assertInstanceOf(Decision.Save.class, engine.onBatchEnd(0, Map.of("loss", 0.9)));
-        engine.onCommitted(a);
+        engine.apply(a);
         Decision.Save b = assertInstanceOf(Decision.Save.class, engine.onBatchEnd(1, Map.of("loss", 0.8)));
-        engine.onCommitted(b);
+        engine.apply(b);
 
         assertEquals(List.of("ck/s1", "ck/s2"), List.of(a.path(), b.path()));
         assertTrue(a.newBest() && b.newBest());

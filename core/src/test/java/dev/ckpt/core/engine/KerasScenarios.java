@@ -128,7 +128,7 @@ final class KerasScenarios {
             }
             if (decision instanceof Decision.Save save) {
                 saves.add(i + ":" + save.path());
-                engine.onCommitted(save);
+                engine.apply(save);
             } else if (decision instanceof Decision.Skip skip && skip.reason() == Decision.Reason.MISSING_MONITOR) {
                 missing.add(i);
             }

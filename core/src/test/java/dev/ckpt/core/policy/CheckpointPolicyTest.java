@@ -15,6 +15,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.ParameterizedTest;
 
 class CheckpointPolicyTest {
 
@@ -49,6 +51,31 @@ class CheckpointPolicyTest {
         assertEquals(MissingMonitor.SKIP_AND_WARN, p.missingMonitor());
         assertFalse(p.verbose());
         assertEquals(MetricDirections.builtIn(), p.metricDirections());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "runs/digits/e{epoch:02d}|runs/digits|runs/digits/e07|e07",
+        "e{epoch}|''|e7|e7",
+        "runs/x/best|runs/x|runs/x/best|best",
+        "runs/e{epoch}/model|runs|runs/e7/model|e7/model",
+        "/tmp/r/e{epoch}|/tmp/r|/tmp/r/e7|e7",
+        "/e{epoch}|/|/e7|e7",
+        "s3://bucket/runs/e{epoch}|s3://bucket/runs|s3://bucket/runs/e7|e7",
+    })
+    void theRunDirectoryIsTheTemplatesFixedLeadingDirectories(String template, String runDirectory, String formatted,
+                                                              String inRun) {
+        CheckpointPolicy p = CheckpointPolicy.builder(template).build();
+        assertEquals(runDirectory, p.runDirectory());
+        assertEquals(inRun, p.pathInRun(formatted));
+    }
+
+    @Test
+    void theMonitorIsExplicitOnlyWhenSetAndStaysSoThroughToBuilder() {
+        assertFalse(CheckpointPolicy.builder("ck").build().monitorExplicit());
+        CheckpointPolicy set = CheckpointPolicy.builder("ck").monitor("val_loss").build();
+        assertTrue(set.monitorExplicit());
+        assertTrue(set.toBuilder().build().monitorExplicit());
     }
 
     @Test

@@ -32,6 +32,18 @@ class PathTemplateTest {
         assertEquals("runs/x/{best}", t.format(Map.of()));
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "runs/digits/e{epoch:02d}|runs/digits/e",
+        "runs/{{x}}/e{epoch}|runs/{x}/e",
+        "{epoch}|''",
+        "runs/x/best|runs/x/best",
+        "s3://bucket/runs/e{epoch}-{val_loss:.2f}|s3://bucket/runs/e",
+    })
+    void literalPrefixIsTheTextBeforeTheFirstFieldWithEscapesResolved(String template, String prefix) {
+        assertEquals(prefix, PathTemplate.compile(template).literalPrefix());
+    }
+
     @Test
     void sourceIsTheTemplateAsGiven() {
         assertEquals("ck/{epoch}", PathTemplate.compile("ck/{epoch}").source());
