@@ -35,8 +35,17 @@ public class CheckpointSpec internal constructor(
     /** The filepath template (Python `str.format` syntax), e.g. `runs/x/e{epoch:02d}-{val_loss:.2f}`. */
     public var filepath: String,
 ) {
-    /** The metric that decides "best" (Keras `monitor`), as logged: `loss`, `val_loss`, `accuracy`, `val_accuracy`... */
+    /**
+     * The metric that decides "best" (Keras `monitor`), as logged: `loss`, `val_loss`, `accuracy`, `val_accuracy`...
+     * A monitor set here must be logged by the model (checked when training begins); the default `val_loss` may be
+     * absent when nothing relies on it (a warning says so).
+     */
     public var monitor: String = "val_loss"
+        set(value) {
+            field = value
+            monitorSet = true
+        }
+    private var monitorSet = false
 
     /** MIN, MAX or AUTO (Keras `mode`); AUTO infers from the name and refuses names it cannot place. */
     public var mode: Mode = Mode.AUTO
@@ -83,6 +92,13 @@ public class CheckpointSpec internal constructor(
     /** The clock for wall-time saving and timestamps. */
     public var clock: Clock = Clock.systemUTC()
 
+    /**
+     * Write checkpoints on a background thread (true) or on the training thread (false). In the background, the
+     * training thread only copies the model's variables; at most one save is in flight, and a failure surfaces
+     * at the next training event or at train end.
+     */
+    public var async: Boolean = false
+
     /** Receives each message the callback logs (see [onMessage]); null for none. */
     public var listener: CheckpointListener? = null
 
@@ -117,7 +133,7 @@ public class CheckpointSpec internal constructor(
     }
 
     internal fun policy(): CheckpointPolicy = CheckpointPolicy.builder(filepath)
-        .monitor(monitor)
+        .apply { if (monitorSet) monitor(monitor) }
         .mode(mode)
         .minDelta(minDelta)
         .saveBestOnly(saveBestOnly)
@@ -130,36 +146,6 @@ public class CheckpointSpec internal constructor(
         .metricDirections(MetricDirections.builtIn().with(directions))
         .build()
 
-    internal fun options(): CallbackOptions = CallbackOptions(resume, directory, clock, onSaveError, listener)
+    internal fun options(): CallbackOptions = CallbackOptions(resume, directory, clock, onSaveError, listener, async)
 }
 
-/**
- * A Keras-style checkpoint callback for KotlinDL's `fit`.
- *
- * ```kotlin
- * val saver = checkpoint("runs/digits/e{epoch:02d}-{val_accuracy:.3f}") {
- *     monitor = "val_accuracy"; mode = MAX; saveBestOnly = true
- * }
- * model.fit(trainingDataset = train, validationDataset = valid, epochs = 30, batchSize = 32, callbacks = listOf(saver))
- * val best = Checkpoints.open("runs/digits").best()
- * ```
- *
- * The policy is checked here; the metric names are checked when training begins, before the first
- * epoch. Checkpoints are written atomically under the run directory (the template's fixed leading
- * directories), with a `manifest.json` that records best and latest.
- *
- * @throws dev.ckpt.core.CheckpointConfigException when an option cannot work, naming it
- */
-public fun checkpoint(filepath: String, configure: CheckpointSpec.() -> Unit = {}): CheckpointCallback {
-    val spec = CheckpointSpec(filepath).apply(configure)
-    return CheckpointCallback(spec.policy(), spec.options())
-}
-
-/** Callback settings that are not part of the decision policy. */
-internal class CallbackOptions(
-    internal val resume: Boolean,
-    internal val directory: Path,
-    internal val clock: Clock,
-    internal val onSaveError: SaveErrorAction,
-    internal val listener: CheckpointListener? = null,
-)

@@ -26,33 +26,49 @@ public object Ckpt {
     /** A callback that applies [policy] with [options]. */
     @JvmStatic
     public fun callback(policy: CheckpointPolicy, options: Options): CheckpointCallback =
-        CheckpointCallback(policy, CallbackOptions(options.resume, options.directory, options.clock, options.onSaveError, options.listener))
+        CheckpointCallback(policy, CallbackOptions(options.resume, options.directory, options.clock, options.onSaveError, options.listener, options.async))
 
-    /** Fresh callback options with their defaults. */
+    /** Callback options with their defaults. */
     @JvmStatic
-    public fun options(): Options = Options()
+    public fun options(): Options = Options.DEFAULTS
 
-    /** Callback options that are not part of the decision policy; each setter returns this builder. */
-    public class Options internal constructor() {
-        internal var resume: Boolean = false
-        internal var directory: Path = Path.of("")
-        internal var clock: Clock = Clock.systemUTC()
-        internal var onSaveError: SaveErrorAction = SaveErrorAction.STOP
-        internal var listener: CheckpointListener? = null
-
+    /**
+     * Callback options that are not part of the decision policy. Immutable: each method returns a copy with one
+     * setting changed, so an `Options` value can be shared.
+     *
+     * ```java
+     * Ckpt.Options base = Ckpt.options().directory(Path.of("/data"));
+     * Ckpt.callback(policy, base.resume(true));   // base is unchanged
+     * ```
+     */
+    public class Options private constructor(
+        internal val resume: Boolean,
+        internal val directory: Path,
+        internal val clock: Clock,
+        internal val onSaveError: SaveErrorAction,
+        internal val listener: CheckpointListener?,
+        internal val async: Boolean,
+    ) {
         /** Continue the run found in the run directory. */
-        public fun resume(resume: Boolean): Options = apply { this.resume = resume }
+        public fun resume(resume: Boolean): Options = Options(resume, directory, clock, onSaveError, listener, async)
 
         /** The directory relative filepaths are resolved against. */
-        public fun directory(directory: Path): Options = apply { this.directory = directory }
+        public fun directory(directory: Path): Options = Options(resume, directory, clock, onSaveError, listener, async)
 
         /** The clock for wall-time saving and timestamps. */
-        public fun clock(clock: Clock): Options = apply { this.clock = clock }
+        public fun clock(clock: Clock): Options = Options(resume, directory, clock, onSaveError, listener, async)
 
         /** What happens when writing a checkpoint fails. */
-        public fun onSaveError(action: SaveErrorAction): Options = apply { this.onSaveError = action }
+        public fun onSaveError(action: SaveErrorAction): Options = Options(resume, directory, clock, action, listener, async)
 
         /** Receives each decision message too (e.g. `System.out::println`). */
-        public fun listener(listener: CheckpointListener): Options = apply { this.listener = listener }
+        public fun listener(listener: CheckpointListener): Options = Options(resume, directory, clock, onSaveError, listener, async)
+
+        /** Write checkpoints on a background thread (true) or on the training thread (false). */
+        public fun async(async: Boolean): Options = Options(resume, directory, clock, onSaveError, listener, async)
+
+        internal companion object {
+            val DEFAULTS = Options(false, Path.of(""), Clock.systemUTC(), SaveErrorAction.STOP, null, false)
+        }
     }
 }

@@ -1,58 +1,69 @@
 package dev.ckpt
 
+import dev.ckpt.core.engine.CheckpointEngine
+import dev.ckpt.core.engine.CheckpointRecord
+import dev.ckpt.core.engine.EngineState
+import dev.ckpt.core.engine.RunCheckpoints
 import dev.ckpt.core.policy.CheckpointPolicy
-import dev.ckpt.kotlindl.NativeFormatReader
-import dev.ckpt.storage.CheckpointKind
-import dev.ckpt.storage.CheckpointStatus
 import dev.ckpt.storage.Manifest
 import dev.ckpt.storage.RunWriter
 import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel
-import org.slf4j.LoggerFactory
 import java.io.IOException
-import java.nio.file.Path
 
-/** Resuming a run: the policy must decide as the run's did, and the latest checkpoint goes into the model. */
+/**
+ * Starting or resuming the decision engine of a run. Resuming rebuilds the engine from the manifest alone: its
+ * entries are the engine's list of checkpoints, its stored engine state the counters and the best value; the
+ * policy must decide as the run's did, and the latest checkpoint goes into the model.
+ */
 internal object Resume {
-    private val log = LoggerFactory.getLogger("dev.ckpt")
+    fun engineFor(policy: CheckpointPolicy, options: CallbackOptions, writer: RunWriter, model: GraphTrainableModel, messages: Messages): CheckpointEngine {
+        val manifest = writer.manifest
+        val stored = manifest.engineState
+        if (options.resume && stored != null) {
+            checkCompatible(policy, manifest, writer.location)
+            val state = EngineState(
+                stored.currentEpoch, stored.completedEpochs, stored.lastBatchSeen, stored.batchesSinceSave, stored.globalStep,
+                stored.best, stored.intervalAnchorMillis,
+            )
+            restoreLatest(writer, model, messages)
+            return CheckpointEngine.resume(policy, state, checkpoints(manifest), options.clock)
+        }
+        check(options.resume || manifest.checkpoints.isEmpty()) {
+            "run ${writer.location} already holds a run with ${manifest.checkpoints.size} checkpoint(s) " +
+                "(latest: ${manifest.latest}, best: ${manifest.best}); set resume = true to continue it, or choose another directory"
+        }
+        return CheckpointEngine.start(policy, options.clock)
+    }
 
-    internal fun checkCompatible(policy: CheckpointPolicy, manifest: Manifest, root: Path) {
+    /** The manifest's checkpoints as the engine keeps them. */
+    fun checkpoints(manifest: Manifest): RunCheckpoints = RunCheckpoints(
+        manifest.checkpoints.map { CheckpointRecord(it.path, it.facts.epoch, it.facts.batch, it.facts.step, it.facts.metrics, it.facts.monitorValue) },
+        manifest.best,
+        manifest.latest,
+    )
+
+    private fun checkCompatible(policy: CheckpointPolicy, manifest: Manifest, location: String) {
         val differences = policy.describeDifferences(manifest.policyFingerprint)
         require(differences.isEmpty()) {
-            "resume: the run in $root was written with a policy that decides differently:\n  " +
+            "resume: the run in $location was written with a policy that decides differently:\n  " +
                 differences.joinToString("\n  ") +
                 "\nresume with the run's settings, or start a new run in another directory"
         }
     }
 
-    /**
-     * Finishes the retention a crashed run decided but did not carry out. A commit records the new checkpoint
-     * and the engine state (which no longer holds the checkpoints it released) in one manifest write; the
-     * released checkpoints are deleted after it. A crash in between leaves them listed, and since the engine
-     * has let them go nothing would ever delete them. Only listed checkpoints are deleted, never the best or
-     * the latest, through the same fenced [RunWriter.delete] as ordinary retention.
-     */
-    internal fun finishReleases(writer: RunWriter, retained: Collection<String>) {
-        val manifest = writer.manifest
-        val keep = retained.toSet()
-        for (entry in manifest.checkpoints) {
-            if (entry.path in keep || entry.path == manifest.best || entry.path == manifest.latest) continue
-            writer.delete(entry.path)
-            log.info("resume: deleted ${entry.path}, which retention released before the previous run stopped")
-        }
-    }
-
-    /** Loads the latest checkpoint into [model], refusing one that does not verify. */
-    internal fun restoreLatest(writer: RunWriter, model: GraphTrainableModel, root: Path) {
-        val latest = writer.reader().latest() ?: return
-        val status = latest.verify()
+    /** Loads the latest checkpoint into [model] (with the optimizer state of a full one), refusing one that does not verify. */
+    private fun restoreLatest(writer: RunWriter, model: GraphTrainableModel, messages: Messages) {
+        val reader = writer.reader()
+        val latest = reader.latest() ?: return
+        val status = reader.verify(latest)
         if (status != CheckpointStatus.Ok) {
-            throw IOException("resume: the latest checkpoint ${latest.path} in $root does not verify ($status); refusing to resume from it")
+            throw IOException("resume: the latest checkpoint ${latest.path} in ${writer.location} does not verify ($status); refusing to resume from it")
         }
-        val full = latest.entry.kind == CheckpointKind.FULL
+        val full = latest.facts.kind == CheckpointKind.FULL
         if (!full) {
-            log.warn("resume: ${latest.path} holds weights only; the optimizer starts from scratch (save full checkpoints to resume exactly)")
+            messages.warn("resume: ${latest.path} holds weights only; the optimizer starts from scratch (save full checkpoints to resume exactly)")
         }
-        NativeFormatReader.loadWeightsInto(model, latest.directory, full)
-        log.info("resume: restored ${latest.path} (epoch ${latest.entry.epoch}, step ${latest.entry.step})")
+        Checkpoint(reader, latest, latest.path == reader.manifest.best).loadWeightsInto(model, withOptimizerState = full, allowCorrupt = true)
+        messages.info("resume: restored ${latest.path} (epoch ${latest.facts.epoch}, step ${latest.facts.step})")
     }
 }

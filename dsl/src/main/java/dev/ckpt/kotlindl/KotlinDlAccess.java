@@ -47,7 +47,7 @@ import org.tensorflow.op.core.Variable;
  * configuration to and from its JSON text. It supports models whose variables are all {@code float}, as
  * every KotlinDL 0.4.0 layer's are.
  */
-public final class KotlinDlAccess {
+final class KotlinDlAccess {
     // KotlinDL's naming conventions for variables it assigns through the graph (nameConventions.kt).
     private static final String INIT_PREFIX = "Init_";
     private static final String ASSIGN_PREFIX = "Assign_";
@@ -64,7 +64,7 @@ public final class KotlinDlAccess {
      *
      * @throws IllegalStateException before the callback has been passed to {@code fit}
      */
-    public static GraphTrainableModel modelOf(Callback callback) {
+    static GraphTrainableModel modelOf(Callback callback) {
         // Read the field, not the getter: the getter throws Kotlin's lateinit error, which says nothing useful.
         GraphTrainableModel model = callback.model;
         if (model == null) {
@@ -75,7 +75,7 @@ public final class KotlinDlAccess {
     }
 
     /** TensorFlow names of the layers' variables (trainable and frozen), in the order KotlinDL saves them. */
-    public static List<String> layerVariableNames(GraphTrainableModel model) {
+    static List<String> layerVariableNames(GraphTrainableModel model) {
         List<String> names = new ArrayList<>();
         for (KVariable v : layerVariables(model)) {
             names.add(v.getVariable().op().name());
@@ -84,7 +84,7 @@ public final class KotlinDlAccess {
     }
 
     /** TensorFlow names of the optimizer's variables (slots, Adam's beta powers...), in KotlinDL's order. */
-    public static List<String> optimizerVariableNames(GraphTrainableModel model) {
+    static List<String> optimizerVariableNames(GraphTrainableModel model) {
         List<String> names = new ArrayList<>();
         for (Variable<Float> v : model.kGraph().optimizerVariables()) {
             names.add(v.op().name());
@@ -93,7 +93,7 @@ public final class KotlinDlAccess {
     }
 
     /** Static shape of a variable as the graph declares it, or {@code null} if the graph has no such operation. */
-    public static long[] declaredShape(GraphTrainableModel model, String variableName) {
+    static long[] declaredShape(GraphTrainableModel model, String variableName) {
         var op = graph(model).operation(variableName);
         if (op == null) {
             return null;
@@ -113,7 +113,7 @@ public final class KotlinDlAccess {
      * @throws IllegalStateException if the model has no values yet (not compiled, not initialized, or,
      *                               for optimizer state, never trained nor loaded with optimizer state)
      */
-    public static List<VariableValue> readVariables(GraphTrainableModel model, boolean includeOptimizer) {
+    static List<VariableValue> readVariables(GraphTrainableModel model, boolean includeOptimizer) {
         requireReadable(model, includeOptimizer);
         List<Operand<Float>> variables = new ArrayList<>();
         for (KVariable v : layerVariables(model)) {
@@ -150,7 +150,7 @@ public final class KotlinDlAccess {
      * optimizer state initialized when {@code optimizerStateLoaded}), as KotlinDL's own loader does.
      * The caller has already checked names and shapes against the model.
      */
-    public static void assignVariables(GraphTrainableModel model, List<VariableValue> values, boolean optimizerStateLoaded) {
+    static void assignVariables(GraphTrainableModel model, List<VariableValue> values, boolean optimizerStateLoaded) {
         Map<String, KVariable> layerVars = new LinkedHashMap<>();
         for (KVariable v : layerVariables(model)) {
             layerVars.put(v.getVariable().op().name(), v);
@@ -191,20 +191,16 @@ public final class KotlinDlAccess {
         }
     }
 
-    public static boolean isCompiled(GraphTrainableModel model) {
+    static boolean isCompiled(GraphTrainableModel model) {
         return model.isModelCompiled();
     }
 
-    public static boolean isInitialized(GraphTrainableModel model) {
+    static boolean isInitialized(GraphTrainableModel model) {
         return model.isModelInitialized();
     }
 
-    public static boolean isOptimizerInitialized(GraphTrainableModel model) {
-        return model.isOptimizerVariableInitialized();
-    }
-
     /** The model configuration as the exact JSON text KotlinDL's {@code saveModelConfiguration} writes. */
-    public static String modelConfigJson(GraphTrainableModel model) {
+    static String modelConfigJson(GraphTrainableModel model) {
         KerasModel config = ModelSaverKt.serializeModel(model, false);
         synchronized (KLAXON) {
             return KLAXON.toJsonString(config, null);
@@ -217,7 +213,7 @@ public final class KotlinDlAccess {
      *
      * @throws IllegalArgumentException if the text is not a KotlinDL/Keras Sequential configuration
      */
-    public static Sequential sequentialFromConfigJson(String json) {
+    static Sequential sequentialFromConfigJson(String json) {
         Klaxon klaxon = new Klaxon().converter(new PaddingConverter());
         KerasModel config;
         try {
@@ -265,7 +261,7 @@ public final class KotlinDlAccess {
      * {@code Metrics.ACCURACY} is {@code accuracy}, {@code MAE} is {@code mae}; a custom metric class
      * {@code TopTwoAccuracy} is {@code top_two_accuracy}. KotlinDL keeps them behind a protected getter.
      */
-    public static List<String> metricNames(TrainableModel model) {
+    static List<String> metricNames(TrainableModel model) {
         List<String> names = new ArrayList<>();
         for (Metric metric : compiledMetrics(model)) {
             names.add(metricName(metric.getClass().getSimpleName()));

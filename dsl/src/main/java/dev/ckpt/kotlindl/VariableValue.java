@@ -17,7 +17,7 @@ import java.util.Objects;
  * checkpoint writer reads each value exactly once and large models would otherwise pay for a second
  * copy of every weight. It does not know whether the variable is a layer weight or optimizer state.
  */
-public final class VariableValue {
+final class VariableValue {
     private final String name;
     private final long[] shape;
     private final FloatBuffer values;
@@ -27,7 +27,7 @@ public final class VariableValue {
      * @param shape  dimensions; empty for a scalar
      * @param values row-major floats; exactly the product of {@code shape} of them remain in the buffer
      */
-    public VariableValue(String name, long[] shape, FloatBuffer values) {
+    VariableValue(String name, long[] shape, FloatBuffer values) {
         this.name = Objects.requireNonNull(name, "name");
         this.shape = Objects.requireNonNull(shape, "shape").clone();
         long expected = elementCount(this.shape);
@@ -40,7 +40,7 @@ public final class VariableValue {
     }
 
     /** Number of elements a tensor of this shape holds (1 for a scalar). */
-    public static long elementCount(long[] shape) {
+    static long elementCount(long[] shape) {
         long n = 1;
         for (long d : shape) {
             if (d < 0) {
@@ -51,21 +51,21 @@ public final class VariableValue {
         return n;
     }
 
-    public String name() {
+    String name() {
         return name;
     }
 
     /** A copy of the dimensions. */
-    public long[] shape() {
+    long[] shape() {
         return shape.clone();
     }
 
-    public int size() {
+    int size() {
         return values.remaining();
     }
 
     /** Read-only view of the floats, positioned at the first one. */
-    public FloatBuffer values() {
+    FloatBuffer values() {
         return values.duplicate();
     }
 

@@ -11,6 +11,8 @@ import java.nio.file.Path
 import java.nio.file.StandardCopyOption
 import java.nio.file.StandardOpenOption
 import java.security.MessageDigest
+import java.util.HexFormat
+import dev.ckpt.CorruptRunException
 
 /** Flushing, atomic moves and hashing: the durability primitives the commit protocol is built from. */
 internal object Durable {
@@ -66,16 +68,7 @@ internal object Durable {
 
     fun sha256(bytes: ByteArray): String = hex(MessageDigest.getInstance("SHA-256").digest(bytes))
 
-    private fun hex(bytes: ByteArray): String {
-        val out = StringBuilder(bytes.size * 2)
-        for (b in bytes) {
-            val v = b.toInt() and 0xff
-            out.append(HEX[v ushr 4]).append(HEX[v and 0x0f])
-        }
-        return out.toString()
-    }
-
-    private const val HEX = "0123456789abcdef"
+    private fun hex(bytes: ByteArray): String = HexFormat.of().formatHex(bytes)
 
     /**
      * Renames [from] to [to] atomically. Never degrades to copy-and-delete: a copy can be observed (or
@@ -102,7 +95,7 @@ internal object Durable {
     fun readBounded(file: Path, limit: Int): ByteArray =
         FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS).use { ch ->
             val size = ch.size()
-            if (size > limit) throw CorruptRunException(file, "is $size bytes, more than the $limit this kind of file may have")
+            if (size > limit) throw CorruptRunException(file.toString(), "is $size bytes, more than the $limit this kind of file may have")
             val buffer = ByteBuffer.allocate(size.toInt())
             while (buffer.hasRemaining() && ch.read(buffer) >= 0) Unit
             buffer.array().copyOf(buffer.position())

@@ -1,5 +1,6 @@
 package dev.ckpt.storage
 
+import dev.ckpt.RunLockedException
 import java.io.IOException
 import java.nio.ByteBuffer
 import java.nio.channels.FileChannel
@@ -37,7 +38,7 @@ internal class RunLock private constructor(
         fun acquire(root: Path, owner: String): RunLock {
             val key = root.toRealPath()
             val file = root.resolve(LOCK_FILE)
-            if (!held.add(key)) throw RunLockedException(root, readHolder(file))
+            if (!held.add(key)) throw RunLockedException(root.toString(), readHolder(file))
             try {
                 val channel = FileChannel.open(
                     file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS,
@@ -50,7 +51,7 @@ internal class RunLock private constructor(
                 if (lock == null) {
                     val holder = readHolder(channel)
                     channel.close()
-                    throw RunLockedException(root, holder)
+                    throw RunLockedException(root.toString(), holder)
                 }
                 // The owner text only helps humans read the refusal; the lock itself is what excludes.
                 channel.truncate(0)

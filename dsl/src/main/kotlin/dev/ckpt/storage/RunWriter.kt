@@ -1,497 +1,248 @@
 package dev.ckpt.storage
 
-import kotlinx.serialization.json.JsonElement
 import java.io.IOException
-import java.nio.file.FileVisitOption
-import java.nio.file.FileVisitResult
-import java.nio.file.Files
-import java.nio.file.LinkOption
-import java.nio.file.Path
-import java.nio.file.SimpleFileVisitor
-import java.nio.file.attribute.BasicFileAttributes
 import java.time.Clock
 import java.time.Instant
-
-/** The points of the commit and deletion protocols; tests inject crashes and faults before each. */
-internal enum class StorageStep {
-    CREATE_TEMP,
-    WRITE_FILES,
-    WRITE_METADATA,
-    SYNC_TEMP,
-    MOVE_OLD_ASIDE,
-    MOVE_INTO_PLACE,
-    SYNC_PARENT,
-    WRITE_MANIFEST_TEMP,
-    MOVE_MANIFEST,
-    DELETE_BACKUP,
-    DELETE_FILES,
-}
+import java.util.UUID
 
 /**
- * The single writer of a run directory: commits checkpoints atomically, keeps `manifest.json` current,
- * and deletes checkpoints for retention, fenced to what the manifest lists.
+ * What a commit changes in the run besides adding the checkpoint, as the decision engine planned it: the best
+ * checkpoint afterwards, the checkpoints retention releases, and the engine state to store.
+ */
+internal class RunChange(val best: String?, val released: List<String>, val engineState: StoredEngineState?)
+
+/**
+ * The single writer of a run: commits checkpoints through a [RunStore], keeps `manifest.json` (the one list
+ * of the run's checkpoints) current with ONE replacement per commit, and deletes released checkpoints after
+ * the write that released them.
  *
  * ```kotlin
- * RunWriter.open(Path.of("runs/digits"), policyFingerprint = "v1:max(val_accuracy)").use { run ->
- *     val info = CheckpointInfo(CheckpointKind.WEIGHTS, epoch = 3, step = 300,
- *         metrics = mapOf("val_accuracy" to 0.95), monitor = "val_accuracy", best = true)
- *     run.commit(Path.of("runs/digits/e03"), info, engineState = null) { dir ->
- *         Files.writeString(dir.resolve("weights.txt"), "…")
- *     }
+ * RunWriter.open(FileRunStore(Path.of("runs/digits")), policyFingerprint).use { run ->
+ *     run.commit("e03", facts, files, RunChange(best = "e03", released = listOf("e01"), engineState = state))
+ *     run.release()          // deletes e01's files; the next manifest write forgets it
  * }
  * ```
  *
- * Commit protocol: write into a temporary sibling `.<name>.ckpt-tmp-<hex>`, write `checkpoint.json` last,
- * flush every file and directory, then one atomic rename into place. Overwriting a fixed path moves the
- * old checkpoint aside to `.<name>.ckpt-bak-<hex>` first and deletes it only after the manifest records
- * the new one, so every crash point leaves the old or the new checkpoint recoverable; [open] finishes or
- * rolls back whatever a crash left.
+ * Release protocol: a commit's manifest write adds the new entry and moves the released ones to `releasing`;
+ * [release] deletes their files; the next write (a commit, [close], or the next writer's [open]) drops the
+ * entries whose files are gone. A crash anywhere leaves each released checkpoint listed in `releasing` until
+ * its files are gone, so none is ever left unlisted on disk, and a deletion that failed is retried.
  *
- * It deliberately does not decide what to save or delete (the engine does), does not write model files
- * (the caller's [CheckpointFilesWriter] does), never copies instead of renaming, never deletes a file
- * that no `checkpoint.json` lists, and is not thread-safe beyond serialising its own calls.
+ * It deliberately does not decide what to save or release (the engine does), does not produce model files
+ * (the caller does), and is not thread-safe: one thread (the training thread or the one background writer)
+ * drives it.
  */
-public class RunWriter private constructor(
-    /** The run directory (absolute, normalised). */
-    public val root: Path,
+internal class RunWriter private constructor(
+    private val store: RunStore,
     private val policyFingerprint: String,
     private val clock: Clock,
-    private val lock: RunLock,
+    private val lock: AutoCloseable,
     private val hook: (StorageStep) -> Unit,
     initial: Manifest,
 ) : AutoCloseable {
-    @Volatile
-    private var current: Manifest = initial
+    /** The manifest as last written (or read at open). */
+    var manifest: Manifest = initial
+        private set
 
-    @Volatile
+    /** Paths in `releasing` whose files are gone since the last manifest write. */
+    private val gone = HashSet<String>()
+
+    /** How many times this writer replaced `manifest.json`. */
+    var manifestWrites: Int = 0
+        private set
+
     private var closed = false
 
-    /** The manifest as it is on disk now. */
-    public val manifest: Manifest get() = current
+    /** Where the run is, for messages. */
+    val location: String get() = store.location
+
+    /** A read-only view of the run as this writer last wrote it. */
+    fun reader(): RunReader = RunReader.of(store, manifest)
 
     /**
-     * Commits one checkpoint at [target] (inside [root]; a relative path is resolved like any [Path],
-     * against the working directory) and records it in the manifest with [engineState].
+     * Commits the checkpoint at [path] (relative to the run): [files], then `checkpoint.json` with [facts] (its
+     * `createdAt` taken from this writer's clock), then one manifest write that lists it, applies [change] and
+     * stores the engine state. Returns the manifest entry.
      *
-     * @throws IllegalArgumentException when [target] is outside the run, reserved, or nested in another checkpoint,
-     *   or when [files] writes `checkpoint.json` or a symbolic link
-     * @throws IOException when writing fails (disk full included): the temporary directory is removed and the
-     *   earlier checkpoints and manifest stay as they were; also when [target] exists but holds files ckpt did not write
+     * @throws IllegalArgumentException when [path] is reserved, nested with another checkpoint, or [change] releases
+     *   what is not listed, or makes best a checkpoint that is not kept
+     * @throws IOException when writing fails (disk full included): nothing changed, the earlier checkpoints and the
+     *   manifest are as they were; also when [path] holds files ckpt did not write
      */
-    @Synchronized
     @Throws(IOException::class)
-    public fun commit(target: Path, info: CheckpointInfo, engineState: JsonElement?, files: CheckpointFilesWriter): ManifestEntry {
-        checkOpen()
-        val (absolute, relative) = resolveTarget(target)
-        val parent = absolute.parent
-        val name = absolute.fileName.toString()
-        val before = current
-        var temp: Path? = null
-        var backup: Path? = null
-        var placed = false
-        try {
-            ensureDirectories(relative)
-            val overwrite = Files.exists(absolute, LinkOption.NOFOLLOW_LINKS)
-            if (overwrite) requireReplaceable(absolute)
-
-            hook(StorageStep.CREATE_TEMP)
-            temp = parent.resolve(Leftovers.temp(name))
-            Files.createDirectory(temp)
-
-            hook(StorageStep.WRITE_FILES)
-            files.writeFiles(temp)
-
-            hook(StorageStep.WRITE_METADATA)
-            val (entries, directories) = hashAndSyncContents(temp)
-            val createdAt = Instant.now(clock)
-            val metadata = CheckpointMetadata(
-                kind = info.kind, epoch = info.epoch, batch = info.batch, step = info.step, metrics = info.metrics,
-                monitor = info.monitor, best = info.best, createdAt = createdAt, files = entries,
-            )
-            val metadataBytes = encodeBytes(CheckpointMetadata.serializer(), metadata)
-            Durable.writeNewFile(temp.resolve(CheckpointMetadata.METADATA_FILE), metadataBytes)
-
-            hook(StorageStep.SYNC_TEMP)
-            for (dir in directories.asReversed()) Durable.syncDirectory(dir)
-
-            if (overwrite) {
-                hook(StorageStep.MOVE_OLD_ASIDE)
-                backup = parent.resolve(Leftovers.backup(name))
-                Durable.atomicMove(absolute, backup)
+    fun commit(path: String, facts: CheckpointFacts, files: List<CheckpointFile>, change: RunChange): ManifestEntry {
+        check(!closed) { "run writer for $location is closed" }
+        checkPath(path)
+        checkFiles(files)
+        val listed = manifest.checkpoints.map { it.path }.toSet()
+        change.released.forEach { released ->
+            require(released in listed && released != path) {
+                "\"$released\" cannot be released: it is not a checkpoint of run $location other than the one being committed"
             }
-            hook(StorageStep.MOVE_INTO_PLACE)
-            Durable.atomicMove(temp, absolute)
-            temp = null
-            placed = true
-
-            hook(StorageStep.SYNC_PARENT)
-            Durable.syncDirectory(parent)
-
-            val entry = ManifestEntry(
-                path = relative, kind = info.kind, epoch = info.epoch, batch = info.batch, step = info.step,
-                metrics = info.metrics, monitor = info.monitor, monitorValue = info.monitorValue,
-                createdAt = createdAt, checkpointSha256 = Durable.sha256(metadataBytes),
-            )
-            writeManifest(committed(current, entry, info.best, engineState))
-
-            if (backup != null) {
-                try {
-                    hook(StorageStep.DELETE_BACKUP)
-                    SafeFiles.deleteCheckpoint(backup)
-                } catch (e: Exception) {
-                    // The commit is complete and recorded; the next open removes the backup.
-                    SafeFiles.warn("checkpoint $absolute is committed, but its previous version could not be removed from $backup: $e")
-                }
-            }
-            return entry
-        } catch (e: Exception) {
-            if (current !== before) {
-                throw IOException(
-                    "checkpoint $absolute was committed and recorded in ${root.resolve(MANIFEST_FILE)}, " +
-                        "but flushing the run directory afterwards failed: ${e.message}",
-                    e,
-                )
-            }
-            val restored = rollBack(e, temp, absolute, placed, backup)
-            if (e !is IOException) throw e
-            throw IOException(
-                "could not save checkpoint $absolute: ${e.message ?: e.javaClass.simpleName}; " +
-                    if (restored) {
-                        "the temporary directory was removed, earlier checkpoints and manifest.json are unchanged"
-                    } else {
-                        "cleaning up failed too (see suppressed exceptions); reopening the run recovers it"
-                    },
-                e,
-            )
         }
-    }
+        // A new checkpoint where a release is pending replaces those files: finish that release first.
+        manifest.releasing.filter { it.path !in gone && RelativePaths.overlaps(it.path, path) }.forEach { pending ->
+            releaseOne(pending)?.let { if (pending.path != path) throw it }
+        }
 
-    /** Commits like the four-argument [commit], keeping the engine state the manifest already holds. */
-    @Synchronized
-    @Throws(IOException::class)
-    public fun commit(target: Path, info: CheckpointInfo, files: CheckpointFilesWriter): ManifestEntry =
-        commit(target, info, current.engineState, files)
-
-    /**
-     * Deletes the checkpoint the manifest lists at [path] (relative to [root]), as retention decided.
-     *
-     * Only the files its own `checkpoint.json` lists are deleted, then `checkpoint.json`, then the
-     * directory if it is empty; files ckpt did not write stay, and so does their directory.
-     *
-     * @throws IllegalArgumentException when [path] is not listed, or is the best or the latest checkpoint
-     * @throws IOException when the manifest cannot be rewritten (nothing is deleted then), or deleting files failed
-     */
-    @Synchronized
-    @Throws(IOException::class)
-    public fun delete(path: String) {
-        checkOpen()
-        val manifest = current
-        val entry = manifest.entry(path) ?: throw IllegalArgumentException(
-            "\"$path\" is not a checkpoint of run $root; ckpt deletes only the checkpoints manifest.json lists: " +
-                manifest.checkpoints.map { it.path },
-        )
-        require(path != manifest.best) { "\"$path\" is the best checkpoint of run $root; ckpt never deletes the best checkpoint" }
-        require(path != manifest.latest) { "\"$path\" is the latest checkpoint of run $root; ckpt never deletes the latest checkpoint" }
-        val dir = SafeFiles.resolveInside(root, path)
-        // Manifest first, files second. A crash in between leaves files that no manifest entry points at:
-        // wasted space, never mistaken for a checkpoint. The other order could leave the manifest listing a
-        // half-deleted checkpoint that restore would trust.
-        writeManifest(manifest.copy(checkpoints = manifest.checkpoints.filter { it !== entry }))
-        hook(StorageStep.DELETE_FILES)
-        try {
-            SafeFiles.deleteCheckpoint(dir)
-        } catch (e: CorruptRunException) {
-            SafeFiles.warn("checkpoint $path was removed from the manifest, but its files were left in place: ${e.message}")
+        val stamped = facts.copy(createdAt = Instant.now(clock))
+        val metadataBytes = try {
+            store.commit(path, files, { entries -> Codecs.encode(CheckpointMetadata(FORMAT_VERSION, manifest.runId, stamped, entries)) }, hook)
         } catch (e: IOException) {
-            throw IOException("checkpoint $path was removed from the manifest, but deleting its files failed: ${e.message}", e)
+            throw IOException("could not save checkpoint ${store.describe(path)}: ${e.message ?: e.javaClass.simpleName}; ${cleanupNote(e)}", e)
         }
+        val entry = ManifestEntry(path, Durable.sha256(metadataBytes), stamped)
+        val next = committed(entry, change)
+        try {
+            write(next)
+        } catch (e: ManifestRecordedException) {
+            store.afterRecorded(path, hook)
+            throw IOException(
+                "checkpoint ${store.describe(path)} was committed and recorded in ${store.describe(MANIFEST_FILE)}, " +
+                    "but flushing the run directory afterwards failed: ${e.cause?.message}",
+                e.cause,
+            )
+        } catch (e: Exception) {
+            store.abandon(path, e)
+            if (e !is IOException) throw e
+            throw IOException("could not save checkpoint ${store.describe(path)}: ${e.message ?: e.javaClass.simpleName}; ${cleanupNote(e)}", e)
+        }
+        store.afterRecorded(path, hook)
+        return entry
     }
 
-    /** Records a new engine state without committing a checkpoint (for example after an epoch that saved nothing). */
-    @Synchronized
-    @Throws(IOException::class)
-    public fun updateEngineState(engineState: JsonElement?) {
-        checkOpen()
-        writeManifest(current.copy(engineState = engineState))
+    /**
+     * Deletes the files of the checkpoints in `releasing` (fenced: only what their `checkpoint.json` lists).
+     * Returns the failures, each naming the checkpoint; a failed deletion stays listed and is retried by the next
+     * [release] or writer.
+     */
+    fun release(): List<IOException> {
+        if (closed) return emptyList()
+        return manifest.releasing.filter { it.path !in gone }.mapNotNull { releaseOne(it) }
     }
 
-    /** A read-only view of the run as it is now. */
-    @Synchronized
-    @Throws(IOException::class)
-    public fun reader(): RunReader {
-        checkOpen()
-        return RunReader.open(root)
+    /** The paths of the checkpoints released whose files [release] deleted since the last manifest write. */
+    val releasedSinceWrite: Set<String> get() = gone.toSet()
+
+    private fun releaseOne(entry: ManifestEntry): IOException? = try {
+        store.delete(entry.path, hook)
+        gone += entry.path
+        null
+    } catch (e: dev.ckpt.CorruptRunException) {
+        // ckpt cannot tell which files are its own: they stay, and so does nothing else depend on them.
+        SafeFiles.warn("checkpoint ${entry.path} was released, but its files were left in place: ${e.message}")
+        gone += entry.path
+        null
+    } catch (e: IOException) {
+        IOException("checkpoint ${store.describe(entry.path)} was released by retention, but deleting its files failed: " +
+            "${e.message}; ckpt tries again at the next save", e)
     }
 
-    /** Releases the run lock. Leaves `run.lock` in place (deleting it would race with the next writer). */
-    @Synchronized
+    /** Releases the run lock, after one last manifest write if released checkpoints are gone since the last one. */
     override fun close() {
         if (closed) return
         closed = true
-        lock.close()
-    }
-
-    private fun checkOpen() = check(!closed) { "run writer for $root is closed; open a new one with RunWriter.open" }
-
-    private fun resolveTarget(target: Path): Pair<Path, String> {
-        require(target.fileSystem == root.fileSystem) {
-            "checkpoint path $target is on another file system than the run directory $root"
-        }
-        val absolute = target.toAbsolutePath().normalize()
-        require(absolute.startsWith(root) && absolute != root) {
-            "checkpoint path $target must be inside the run directory $root (the template's fixed leading directories)"
-        }
-        val relative = SafeFiles.relative(root, absolute)
-        checkpointPathProblem(relative)?.let { throw IllegalArgumentException("checkpoint path $target $it") }
-        current.checkpoints.firstOrNull { it.path != relative && RelativePaths.overlaps(it.path, relative) }?.let {
-            throw IllegalArgumentException(
-                "checkpoint path $target is nested with checkpoint \"${it.path}\"; checkpoint directories cannot contain each other",
-            )
-        }
-        return absolute to relative
-    }
-
-    private fun ensureDirectories(relative: String) {
-        var current = root
-        for (segment in RelativePaths.segments(relative).dropLast(1)) {
-            val next = current.resolve(segment)
-            if (Files.isSymbolicLink(next)) {
-                throw IOException("$next is a symbolic link; ckpt writes checkpoints only through real directories inside the run")
-            }
-            if (!Files.exists(next, LinkOption.NOFOLLOW_LINKS)) {
-                Files.createDirectory(next)
-                Durable.syncDirectory(current)
-            } else if (!Files.isDirectory(next, LinkOption.NOFOLLOW_LINKS)) {
-                throw IOException("$next exists and is not a directory, so no checkpoint can be written below it")
-            }
-            current = next
-        }
-    }
-
-    private fun requireReplaceable(target: Path) {
-        if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-            throw IOException("$target exists and is not a checkpoint directory; ckpt replaces only checkpoints it wrote")
-        }
-        val metadata = try {
-            SafeFiles.readMetadata(target)
-        } catch (e: CorruptRunException) {
-            throw IOException(
-                "$target exists but is not a checkpoint ckpt wrote (${e.problem}); ckpt does not replace it: " +
-                    "move it away or choose another path",
-                e,
-            )
-        }
-        val own = metadata.files.mapTo(HashSet()) { it.path }.apply { add(CheckpointMetadata.METADATA_FILE) }
-        val ownDirectories = own.flatMapTo(HashSet()) { p ->
-            val segments = RelativePaths.segments(p)
-            (1 until segments.size).map { segments.subList(0, it).joinToString("/") }
-        }
-        val foreign = ArrayList<String>()
-        Files.walkFileTree(target, object : SimpleFileVisitor<Path>() {
-            override fun preVisitDirectory(dir: Path, attrs: BasicFileAttributes): FileVisitResult {
-                if (dir != target && SafeFiles.relative(target, dir) !in ownDirectories) foreign.add(SafeFiles.relative(target, dir) + "/")
-                return FileVisitResult.CONTINUE
-            }
-
-            override fun visitFile(file: Path, attrs: BasicFileAttributes): FileVisitResult {
-                val rel = SafeFiles.relative(target, file)
-                if (rel !in own || !attrs.isRegularFile) foreign.add(rel)
-                return FileVisitResult.CONTINUE
-            }
-        })
-        if (foreign.isNotEmpty()) {
-            throw IOException(
-                "$target holds files ckpt did not write (${foreign.take(5).joinToString(", ")}); ckpt does not replace " +
-                    "a checkpoint directory holding them: move them away or choose another path",
-            )
-        }
-    }
-
-    private fun hashAndSyncContents(temp: Path): Pair<List<FileEntry>, List<Path>> {
-        val entries = ArrayList<FileEntry>()
-        val directories = ArrayList<Path>()
-        Files.walkFileTree(temp, object : SimpleFileVisitor<Path>() {
-            override fun preVisitDirectory(dir: Path, attrs: BasicFileAttributes): FileVisitResult {
-                directories.add(dir)
-                return FileVisitResult.CONTINUE
-            }
-
-            override fun visitFile(file: Path, attrs: BasicFileAttributes): FileVisitResult {
-                val rel = SafeFiles.relative(temp, file)
-                require(attrs.isRegularFile) {
-                    "the checkpoint writer created \"$rel\", which is not a regular file (a symbolic link?); checkpoints hold regular files only"
-                }
-                require(rel != CheckpointMetadata.METADATA_FILE) {
-                    "the checkpoint writer wrote \"${CheckpointMetadata.METADATA_FILE}\", a name ckpt reserves for the checkpoint's metadata"
-                }
-                val (size, sha) = Durable.hashAndSync(file)
-                entries.add(FileEntry(rel, size, sha))
-                return FileVisitResult.CONTINUE
-            }
-        })
-        entries.sortBy { it.path }
-        return entries to directories
-    }
-
-    /** Undoes a failed commit; returns true when everything is back as before. */
-    private fun rollBack(failure: Exception, temp: Path?, target: Path, placed: Boolean, backup: Path?): Boolean {
-        var ok = true
-        fun attempt(action: () -> Unit) {
-            try {
-                action()
-            } catch (e: Exception) {
-                ok = false
-                failure.addSuppressed(e)
-            }
-        }
-        if (temp != null) attempt { SafeFiles.deleteOwnTree(temp) }
-        if (placed) attempt { if (!SafeFiles.deleteCheckpoint(target)) throw IOException("could not remove $target") }
-        if (backup != null && Files.exists(backup, LinkOption.NOFOLLOW_LINKS)) {
-            attempt {
-                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) throw IOException("cannot restore $backup: $target exists")
-                Durable.atomicMove(backup, target)
-                Durable.syncDirectory(target.parent)
-            }
-        }
-        return ok
-    }
-
-    private fun writeManifest(proposed: Manifest) {
-        // Every rewrite is stamped with this writer's policy: the manifest names the policy that last changed it.
-        val next = proposed.copy(policyFingerprint = policyFingerprint)
-        val bytes = encodeBytes(Manifest.serializer(), next)
-        hook(StorageStep.WRITE_MANIFEST_TEMP)
-        val temp = root.resolve(Leftovers.temp(MANIFEST_FILE))
         try {
-            Durable.writeNewFile(temp, bytes)
-            hook(StorageStep.MOVE_MANIFEST)
-            Durable.atomicMove(temp, root.resolve(MANIFEST_FILE), replaceExisting = true)
+            if (gone.isNotEmpty()) write(manifest.copy(releasing = manifest.releasing.filter { it.path !in gone }))
         } catch (e: Exception) {
-            try {
-                Files.deleteIfExists(temp)
-            } catch (suppressed: IOException) {
-                e.addSuppressed(suppressed)
-            }
-            throw e
+            SafeFiles.warn("could not record in ${store.describe(MANIFEST_FILE)} that released checkpoints are gone " +
+                "(the next writer does it): $e")
+        } finally {
+            lock.close()
         }
-        current = next
-        Durable.syncDirectory(root)
     }
 
-    private fun committed(manifest: Manifest, entry: ManifestEntry, isBest: Boolean, engineState: JsonElement?): Manifest {
-        val best = when {
-            isBest -> entry.path
-            // The best checkpoint's directory now holds a newer, non-best checkpoint: the best is gone.
-            manifest.best == entry.path -> null
-            else -> manifest.best
+    private fun committed(entry: ManifestEntry, change: RunChange): Manifest {
+        val released = change.released.toSet()
+        val kept = manifest.checkpoints.filter { it.path != entry.path && it.path !in released } + entry
+        require(change.best == null || kept.any { it.path == change.best }) {
+            "best \"${change.best}\" is not among the checkpoints run $location keeps"
         }
         return manifest.copy(
-            best = best,
+            best = change.best,
             latest = entry.path,
-            checkpoints = manifest.checkpoints.filter { it.path != entry.path } + entry,
-            engineState = engineState,
+            checkpoints = kept,
+            releasing = manifest.releasing.filter { it.path !in gone && it.path != entry.path } +
+                manifest.checkpoints.filter { it.path in released },
+            engineState = change.engineState ?: manifest.engineState,
         )
     }
 
-    /**
-     * Finishes or rolls back what a crashed writer left: temporary directories and manifest files are
-     * removed; a backup is restored when its checkpoint is missing, or when the checkpoint in place is not
-     * the one the manifest records; otherwise the backup is removed (fenced, like retention). Only names
-     * matching ckpt's patterns are considered; links are not followed.
-     */
-    private fun recoverLeftovers() {
-        val listed = current.checkpoints.mapTo(HashSet()) { root.resolve(it.path).normalize() }
-        val found = ArrayList<Path>()
-        Files.walkFileTree(root, emptySet<FileVisitOption>(), Int.MAX_VALUE, object : SimpleFileVisitor<Path>() {
-            override fun preVisitDirectory(dir: Path, attrs: BasicFileAttributes): FileVisitResult {
-                if (dir == root) return FileVisitResult.CONTINUE
-                if (Leftovers.parse(dir.fileName.toString()) != null) {
-                    found.add(dir)
-                    return FileVisitResult.SKIP_SUBTREE
-                }
-                // Temporary siblings never live inside a checkpoint.
-                return if (dir in listed) FileVisitResult.SKIP_SUBTREE else FileVisitResult.CONTINUE
-            }
-
-            override fun visitFile(file: Path, attrs: BasicFileAttributes): FileVisitResult {
-                if (Leftovers.parse(file.fileName.toString()) != null) found.add(file)
-                return FileVisitResult.CONTINUE
-            }
-
-            override fun visitFileFailed(file: Path, exc: IOException): FileVisitResult {
-                SafeFiles.warn("could not look for ckpt leftovers in $file: $exc")
-                return FileVisitResult.CONTINUE
-            }
-        })
-        val (temps, backups) = found.partition { Leftovers.parse(it.fileName.toString())!!.kind == Leftovers.Kind.TEMP }
-        for (temp in temps) SafeFiles.deleteOwnTree(temp)
-        for (backup in backups) recoverBackup(backup)
+    private fun write(next: Manifest) {
+        // Every rewrite is stamped with this writer's policy: the manifest names the policy that last changed it.
+        val stamped = next.copy(formatVersion = FORMAT_VERSION, policyFingerprint = policyFingerprint)
+        store.replaceManifest(Codecs.encode(stamped), hook)
+        manifest = stamped
+        manifestWrites++
+        gone.retainAll(stamped.releasing.map { it.path }.toSet())
     }
 
-    private fun recoverBackup(backup: Path) {
-        if (!Files.isDirectory(backup, LinkOption.NOFOLLOW_LINKS)) {
-            SafeFiles.warn("left $backup in place: ckpt's backups are directories, this is not one")
-            return
-        }
-        val target = backup.resolveSibling(Leftovers.parse(backup.fileName.toString())!!.target)
-        try {
-            if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                Durable.atomicMove(backup, target)
-                Durable.syncDirectory(target.parent)
-                return
-            }
-            val recorded = current.entry(SafeFiles.relative(root, target))?.checkpointSha256
-            val inPlace = SafeFiles.metadataDigest(target)
-            if (recorded != null && inPlace != recorded && SafeFiles.metadataDigest(backup) == recorded) {
-                // The new checkpoint was moved into place but the manifest never recorded it: go back to the
-                // recorded one, so manifest and disk agree.
-                if (SafeFiles.deleteCheckpoint(target)) {
-                    Durable.atomicMove(backup, target)
-                    Durable.syncDirectory(target.parent)
-                }
-            } else {
-                SafeFiles.deleteCheckpoint(backup)
-            }
-        } catch (e: CorruptRunException) {
-            SafeFiles.warn("left $backup in place: ${e.message}")
+    private fun checkPath(path: String) {
+        checkpointPathProblem(path)?.let { throw IllegalArgumentException("checkpoint path ${store.describe(path)} $it") }
+        manifest.checkpoints.firstOrNull { it.path != path && RelativePaths.overlaps(it.path, path) }?.let {
+            throw IllegalArgumentException(
+                "checkpoint path ${store.describe(path)} is nested with checkpoint \"${it.path}\"; checkpoint directories cannot contain each other",
+            )
         }
     }
 
-    /** Factory for [RunWriter]. */
-    public companion object {
+    private fun checkFiles(files: List<CheckpointFile>) {
+        val seen = HashSet<String>()
+        for (file in files) {
+            RelativePaths.problem(file.path)?.let { throw IllegalArgumentException("checkpoint file \"${file.path}\" $it") }
+            require(file.path != METADATA_FILE) {
+                "the checkpoint writer wrote \"$METADATA_FILE\", a name ckpt reserves for the checkpoint's metadata"
+            }
+            require(seen.add(file.path)) { "the checkpoint writer wrote \"${file.path}\" twice" }
+        }
+        val paths = seen
+        paths.firstOrNull { p -> paths.any { it != p && it.startsWith("$p/") } }?.let {
+            throw IllegalArgumentException("the checkpoint writer wrote \"$it\" both as a file and as a directory")
+        }
+    }
+
+    private fun cleanupNote(e: Exception): String = if (e.suppressed.isEmpty()) {
+        "the temporary files were removed, earlier checkpoints and manifest.json are unchanged"
+    } else {
+        "cleaning up failed too (see suppressed exceptions); reopening the run recovers it"
+    }
+
+    companion object {
         /**
-         * Opens (creating if needed) the run directory [root] for writing: takes the run lock, reads
-         * `manifest.json` strictly (or writes an empty one for a new run), and recovers ckpt's own leftovers.
+         * Opens [store]'s run for writing: takes the lock, reads `manifest.json` strictly (or writes a new one),
+         * recovers a crashed writer's leftovers, and finishes releases it left pending.
          *
-         * @param policyFingerprint written into the manifest with every commit; comparing it with an existing
-         *   run's fingerprint before resuming is the caller's job
-         * @param clock source of `createdAt`
-         * @param owner who holds the lock, written into `run.lock` so a refused writer can name it
-         * @throws RunLockedException when another writer holds the run
-         * @throws CorruptRunException when an existing manifest is malformed, unsupported or hostile
+         * @param policyFingerprint written into the manifest with every write; comparing it with an existing run's
+         *   fingerprint before resuming is the caller's job
+         * @throws dev.ckpt.RunLockedException when another writer holds the run
+         * @throws dev.ckpt.CorruptRunException when an existing manifest is malformed, unsupported or hostile
          */
-        @JvmStatic
-        @JvmOverloads
         @Throws(IOException::class)
-        public fun open(
-            root: Path,
+        fun open(
+            store: RunStore,
             policyFingerprint: String,
             clock: Clock = Clock.systemUTC(),
             owner: String = defaultOwner(clock),
-        ): RunWriter = open(root, policyFingerprint, clock, owner) {}
-
-        internal fun open(root: Path, policyFingerprint: String, clock: Clock, owner: String, hook: (StorageStep) -> Unit): RunWriter {
-            val normalized = root.toAbsolutePath().normalize()
-            Files.createDirectories(normalized)
-            val lock = RunLock.acquire(normalized, owner)
+            hook: (StorageStep) -> Unit = {},
+            log: (String) -> Unit = {},
+        ): RunWriter {
+            val lock = store.lock(owner)
             try {
-                val existing = readManifestIfPresent(normalized)
+                val existing = store.readManifest()?.let { Codecs.decodeManifest(store.describe(MANIFEST_FILE), it) }
                 val writer = RunWriter(
-                    normalized, policyFingerprint, clock, lock, hook,
-                    existing ?: Manifest(policyFingerprint = policyFingerprint),
+                    store, policyFingerprint, clock, lock, hook,
+                    existing ?: Manifest(runId = UUID.randomUUID().toString(), policyFingerprint = policyFingerprint),
                 )
-                writer.recoverLeftovers()
-                if (existing == null) writer.writeManifest(writer.current)
+                store.recover(writer.manifest, hook).forEach(log)
+                if (existing == null) {
+                    writer.write(writer.manifest)
+                } else if (existing.releasing.isNotEmpty()) {
+                    writer.release().forEach { SafeFiles.warn(it.message ?: it.toString()) }
+                    if (writer.gone.isNotEmpty()) {
+                        writer.gone.forEach { log("deleted $it, which retention released before the previous writer stopped") }
+                        writer.write(writer.manifest.copy(releasing = writer.manifest.releasing.filter { it.path !in writer.gone }))
+                    }
+                }
                 return writer
             } catch (e: Throwable) {
                 lock.close()
@@ -504,12 +255,5 @@ public class RunWriter private constructor(
     }
 }
 
-/** Reads `root/manifest.json` strictly, or returns null when the run has none yet. */
-internal fun readManifestIfPresent(root: Path): Manifest? {
-    val file = root.resolve(MANIFEST_FILE)
-    if (Files.isSymbolicLink(file)) {
-        throw CorruptRunException(file, "is a symbolic link; ckpt never follows links inside a run")
-    }
-    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) return null
-    return decodeStrict(file, Durable.readBounded(file, Durable.METADATA_LIMIT), Manifest.serializer())
-}
+/** The manifest was replaced, but a flush after the replacement failed: the commit is recorded. */
+internal class ManifestRecordedException(cause: Throwable) : IOException(cause)

@@ -9,12 +9,14 @@ import java.nio.file.NoSuchFileException
 import java.nio.file.Path
 import java.nio.file.SimpleFileVisitor
 import java.nio.file.attribute.BasicFileAttributes
+import dev.ckpt.CorruptRunException
+import org.slf4j.LoggerFactory
 
 /** File operations fenced to a directory: nothing outside it is read, written or deleted. */
 internal object SafeFiles {
-    private val logger: System.Logger = System.getLogger("dev.ckpt.storage")
+    private val logger = LoggerFactory.getLogger("dev.ckpt")
 
-    fun warn(message: String) = logger.log(System.Logger.Level.WARNING, message)
+    fun warn(message: String) = logger.warn(message)
 
     /**
      * Resolves a validated relative path under [base] one segment at a time, refusing any existing
@@ -22,15 +24,15 @@ internal object SafeFiles {
      * later use are not one atomic step; a concurrent attacker with write access to the run is out of scope.
      */
     fun resolveInside(base: Path, relative: String): Path {
-        RelativePaths.problem(relative)?.let { throw CorruptRunException(base.resolve(relative), "path \"$relative\" $it") }
+        RelativePaths.problem(relative)?.let { throw CorruptRunException(base.resolve(relative).toString(), "path \"$relative\" $it") }
         var current = base
         for (segment in RelativePaths.segments(relative)) {
             val next = current.resolve(segment)
             if (next.parent != current || next.fileName?.toString() != segment) {
-                throw CorruptRunException(base, "path \"$relative\" has a segment \"$segment\" this file system does not treat as one name")
+                throw CorruptRunException(base.toString(), "path \"$relative\" has a segment \"$segment\" this file system does not treat as one name")
             }
             if (Files.isSymbolicLink(next)) {
-                throw CorruptRunException(next, "is a symbolic link; ckpt never follows links inside a run, so nothing outside the run directory is touched")
+                throw CorruptRunException(next.toString(), "is a symbolic link; ckpt never follows links inside a run, so nothing outside the run directory is touched")
             }
             current = next
         }
@@ -84,7 +86,7 @@ internal object SafeFiles {
                 warn("left ${dir.resolve(file.path)} in place: ${e.problem}")
             }
         }
-        Files.deleteIfExists(dir.resolve(CheckpointMetadata.METADATA_FILE))
+        Files.deleteIfExists(dir.resolve(METADATA_FILE))
         for (sub in subdirectories) {
             val path = try {
                 resolveInside(dir, sub)
@@ -95,6 +97,21 @@ internal object SafeFiles {
         }
         val gone = deleteIfEmpty(dir)
         if (!gone) warn("kept $dir: it holds files ckpt did not write (${describeContents(dir)})")
+        return gone
+    }
+
+    /** Deletes the empty directories of the tree at [root], deepest first; returns true when [root] is gone. */
+    fun deleteEmptyTree(root: Path): Boolean {
+        val directories = ArrayList<Path>()
+        Files.walkFileTree(root, object : SimpleFileVisitor<Path>() {
+            override fun postVisitDirectory(dir: Path, exc: IOException?): FileVisitResult {
+                directories.add(dir)
+                return FileVisitResult.CONTINUE
+            }
+        })
+        directories.forEach { deleteIfEmpty(it) }
+        val gone = !Files.exists(root, LinkOption.NOFOLLOW_LINKS)
+        if (!gone) warn("kept $root: it holds files ckpt did not write (${describeContents(root)})")
         return gone
     }
 
@@ -115,16 +132,16 @@ internal object SafeFiles {
 
     /** Reads and validates `dir/checkpoint.json`. */
     fun readMetadata(dir: Path): CheckpointMetadata {
-        val file = resolveInside(dir, CheckpointMetadata.METADATA_FILE)
+        val file = resolveInside(dir, METADATA_FILE)
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw CorruptRunException(file, "is missing: ${dir.fileName} is not a complete ckpt checkpoint")
+            throw CorruptRunException(file.toString(), "is missing: ${dir.fileName} is not a complete ckpt checkpoint")
         }
-        return decodeStrict(file, Durable.readBounded(file, Durable.METADATA_LIMIT), CheckpointMetadata.serializer())
+        return Codecs.decodeMetadata(file.toString(), Durable.readBounded(file, Durable.METADATA_LIMIT))
     }
 
-    /** (bytes, sha256) of `dir/checkpoint.json`, or null when it does not exist. */
+    /** SHA-256 of `dir/checkpoint.json`, or null when it does not exist. */
     fun metadataDigest(dir: Path): String? {
-        val file = dir.resolve(CheckpointMetadata.METADATA_FILE)
+        val file = dir.resolve(METADATA_FILE)
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) return null
         return Durable.sha256(Durable.readBounded(file, Durable.METADATA_LIMIT))
     }

@@ -16,7 +16,9 @@ import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.JsonPrimitive
 import kotlinx.serialization.json.doubleOrNull
 import kotlinx.serialization.json.intOrNull
-import java.nio.file.Path
+import dev.ckpt.CorruptRunException
+import kotlinx.serialization.descriptors.StructureKind
+import kotlinx.serialization.json.JsonArray
 import java.time.Instant
 import java.time.format.DateTimeParseException
 
@@ -29,8 +31,6 @@ internal val StorageJson: Json = Json {
     isLenient = false
     allowSpecialFloatingPointValues = false
 }
-
-internal const val FORMAT_VERSION: Int = 1
 
 /**
  * Metric values: finite doubles as JSON numbers, and the three values JSON cannot express as the
@@ -91,12 +91,37 @@ internal object InstantSerializer : KSerializer<Instant> {
     }
 }
 
+/** Decodes one version of one of ckpt's files into the current model. */
+internal class FormatCodec<T>(internal val descriptor: SerialDescriptor, private val decode: (JsonElement) -> T) {
+    fun decode(element: JsonElement): T = decode.invoke(element)
+
+    companion object {
+        operator fun <S, T> invoke(serializer: KSerializer<S>, convert: (S) -> T): FormatCodec<T> =
+            FormatCodec(serializer.descriptor) { convert(StorageJson.decodeFromJsonElement(serializer, it)) }
+    }
+}
+
+/** The codecs of `manifest.json` and `checkpoint.json`, by format version. */
+internal object Codecs {
+    private val manifests = mapOf(1 to FormatV1.manifest, FORMAT_VERSION to FormatCodec(Manifest.serializer()) { it })
+    private val metadata = mapOf(1 to FormatV1.metadata, FORMAT_VERSION to FormatCodec(CheckpointMetadata.serializer()) { it })
+
+    fun decodeManifest(file: String, bytes: ByteArray): Manifest = decodeStrict(file, bytes, manifests)
+
+    fun decodeMetadata(file: String, bytes: ByteArray): CheckpointMetadata = decodeStrict(file, bytes, metadata)
+
+    fun encode(manifest: Manifest): ByteArray = encodeBytes(Manifest.serializer(), manifest)
+
+    fun encode(metadata: CheckpointMetadata): ByteArray = encodeBytes(CheckpointMetadata.serializer(), metadata)
+}
+
 /**
- * Decodes one of ckpt's JSON files strictly: the version is checked before anything else (so a newer
- * file gets a version message, not a field message), and every failure becomes a [CorruptRunException]
+ * Decodes one of ckpt's JSON files strictly: the version is checked before anything else (so a newer file gets
+ * a version message, not a field message), missing and unknown fields are named with where they are
+ * (`checkpoints[1] ("e02") lacks the required field facts`), and every failure becomes a [CorruptRunException]
  * naming [file].
  */
-internal fun <T> decodeStrict(file: Path, bytes: ByteArray, serializer: KSerializer<T>): T {
+internal fun <T> decodeStrict(file: String, bytes: ByteArray, codecs: Map<Int, FormatCodec<T>>): T {
     val text = try {
         Charsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString()
     } catch (e: java.nio.charset.CharacterCodingException) {
@@ -111,18 +136,15 @@ internal fun <T> decodeStrict(file: Path, bytes: ByteArray, serializer: KSeriali
     if (element !is JsonObject) throw CorruptRunException(file, "must hold a JSON object, got ${element::class.simpleName}")
     val version = element["formatVersion"]
     val versionNumber = (version as? JsonPrimitive)?.takeIf { !it.isString }?.intOrNull
-    if (versionNumber == null) {
-        throw CorruptRunException(file, "formatVersion must be an integer, got ${version ?: "nothing"}")
-    }
-    if (versionNumber != FORMAT_VERSION) {
-        throw CorruptRunException(
-            file,
-            "unsupported formatVersion $versionNumber; this version of ckpt reads formatVersion $FORMAT_VERSION " +
-                "(a newer ckpt wrote it? upgrade ckpt to read it)",
-        )
-    }
+        ?: throw CorruptRunException(file, "formatVersion must be an integer, got ${version ?: "nothing"}")
+    val codec = codecs[versionNumber] ?: throw CorruptRunException(
+        file,
+        "unsupported formatVersion $versionNumber; this version of ckpt reads formatVersion " +
+            codecs.keys.sorted().joinToString(" and ") + " (a newer ckpt wrote it? upgrade ckpt to read it)",
+    )
+    JsonShape.problem(element, codec.descriptor, "")?.let { throw CorruptRunException(file, it) }
     return try {
-        StorageJson.decodeFromJsonElement(serializer, element)
+        codec.decode(element)
     } catch (e: SerializationException) {
         throw CorruptRunException(file, e.message?.lineSequence()?.first() ?: "does not match the expected structure", e)
     } catch (e: IllegalArgumentException) {
@@ -131,5 +153,52 @@ internal fun <T> decodeStrict(file: Path, bytes: ByteArray, serializer: KSeriali
     }
 }
 
+/** Compares a JSON tree with the shape a format declares, to name missing and unknown fields in ckpt's words. */
+@OptIn(kotlinx.serialization.ExperimentalSerializationApi::class)
+internal object JsonShape {
+    fun problem(element: JsonElement, descriptor: SerialDescriptor, where: String): String? {
+        if (element is JsonNull) return if (descriptor.isNullable) null else "${describe(where)} must not be null"
+        return when (descriptor.kind) {
+            StructureKind.CLASS, StructureKind.OBJECT -> objectProblem(element, descriptor, where)
+            StructureKind.LIST -> {
+                if (element !is JsonArray) return "${describe(where)} must be a JSON array"
+                element.withIndex().firstNotNullOfOrNull { (i, item) ->
+                    val label = ((item as? JsonObject)?.get("path") as? JsonPrimitive)?.takeIf { it.isString }?.content
+                    problem(item, descriptor.getElementDescriptor(0), "$where[$i]" + (label?.let { " (\"$it\")" } ?: ""))
+                }
+            }
+            StructureKind.MAP -> {
+                if (element !is JsonObject) return "${describe(where)} must be a JSON object"
+                element.entries.firstNotNullOfOrNull { (key, value) ->
+                    problem(value, descriptor.getElementDescriptor(1), "$where[\"$key\"]")
+                }
+            }
+            else -> null
+        }
+    }
+
+    private fun objectProblem(element: JsonElement, descriptor: SerialDescriptor, where: String): String? {
+        if (element !is JsonObject) return "${describe(where)} must be a JSON object"
+        val names = (0 until descriptor.elementsCount).map { descriptor.getElementName(it) }
+        val missing = (0 until descriptor.elementsCount)
+            .filter { !descriptor.isElementOptional(it) && descriptor.getElementName(it) !in element }
+            .map { descriptor.getElementName(it) }
+        if (missing.isNotEmpty()) {
+            return "${describe(where)} lacks the required field${if (missing.size > 1) "s" else ""} ${missing.joinToString(", ")}"
+        }
+        element.keys.firstOrNull { it !in names }?.let {
+            return "${describe(where)} has the unknown field '$it'; expected only ${names.joinToString(", ")}"
+        }
+        return (0 until descriptor.elementsCount).firstNotNullOfOrNull { i ->
+            element[descriptor.getElementName(i)]?.let { child ->
+                problem(child, descriptor.getElementDescriptor(i), join(where, descriptor.getElementName(i)))
+            }
+        }
+    }
+
+    private fun join(where: String, name: String): String = if (where.isEmpty()) name else "$where.$name"
+
+    private fun describe(where: String): String = if (where.isEmpty()) "the file" else where
+}
 internal fun <T> encodeBytes(serializer: KSerializer<T>, value: T): ByteArray =
     (StorageJson.encodeToString(serializer, value) + "\n").toByteArray(Charsets.UTF_8)

@@ -1,4 +1,4 @@
-package dev.ckpt.storage
+package dev.ckpt
 
 /**
  * The outcome of verifying one checkpoint.
@@ -45,10 +45,10 @@ public data class CheckpointVerification(
 )
 
 /**
- * The result of [RunReader.verify]: one [CheckpointVerification] per listed checkpoint, in manifest order.
+ * The result of [Checkpoints.verify]: one [CheckpointVerification] per listed checkpoint, in manifest order.
  *
  * ```kotlin
- * val report = RunReader.open(root).verify()
+ * val report = Checkpoints.open("runs/digits").verify()
  * check(report.allOk) { report.toString() }
  * ```
  *

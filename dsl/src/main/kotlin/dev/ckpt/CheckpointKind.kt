@@ -1,4 +1,4 @@
-package dev.ckpt.storage
+package dev.ckpt
 
 import kotlinx.serialization.SerialName
 import kotlinx.serialization.Serializable
@@ -9,18 +9,18 @@ import kotlinx.serialization.Serializable
  * Stored as `"weights"` or `"full"` in `checkpoint.json` and `manifest.json`.
  *
  * ```kotlin
- * val info = CheckpointInfo(kind = CheckpointKind.FULL, epoch = 3, step = 300)
+ * val full = Checkpoints.open("runs/digits").all.filter { it.kind == CheckpointKind.FULL }
  * ```
  *
- * It deliberately says nothing about the file format of the model files: the caller's writer decides that.
+ * It deliberately says nothing about the file format of the model files: KotlinDL's native layout in both cases.
  */
 @Serializable
 public enum class CheckpointKind {
-    /** Weights only (KotlinDL `saveWeightsOnly`). */
+    /** Weights only (`saveWeightsOnly = true`). */
     @SerialName("weights")
     WEIGHTS,
 
-    /** Configuration, weights and optimizer state. */
+    /** Configuration, weights and optimizer state: what resuming needs. */
     @SerialName("full")
     FULL,
 }

@@ -1,0 +1,60 @@
+package dev.ckpt.kotlindl
+
+import dev.ckpt.CheckpointKind
+import dev.ckpt.storage.CheckpointFile
+import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel
+import java.io.ByteArrayOutputStream
+
+/**
+ * A copy of a model's variables at one step, in host memory: taken on the training thread (the only work that
+ * must happen there), turned into KotlinDL's native files later, on any thread. Training may go on meanwhile:
+ * the snapshot never reads the live model again, so a checkpoint always holds one consistent step.
+ */
+internal class ModelSnapshot private constructor(
+    val kind: CheckpointKind,
+    /** The KotlinDL model class (`Sequential`, `Functional`). */
+    val modelClass: String,
+    private val configJson: String?,
+    private val variables: List<VariableValue>,
+) {
+    /** Number of floats held. */
+    val floatCount: Long get() = variables.sumOf { it.size().toLong() }
+
+    /**
+     * The checkpoint's files in KotlinDL 0.4.0's `JSON_CONFIG_CUSTOM_VARIABLES` layout, each formatted only when
+     * its bytes are asked for: `modelConfig.json` (full checkpoints), `variableNames.txt`, one `.txt` per variable.
+     */
+    fun files(): List<CheckpointFile> = buildList {
+        configJson?.let { json -> add(CheckpointFile(NativeLayout.MODEL_CONFIG) { json.toByteArray(Charsets.UTF_8) }) }
+        val names = buildString { variables.forEach { append(it.name()).append('\n') } }
+        add(CheckpointFile(NativeLayout.VARIABLE_NAMES) { names.toByteArray(Charsets.UTF_8) })
+        for (v in variables) {
+            add(CheckpointFile(NativeLayout.variableFile(v.name())) { format(v) })
+        }
+    }
+
+    private fun format(v: VariableValue): ByteArray {
+        val out = ByteArrayOutputStream(v.size() * 12 + 16)
+        FloatText.write(v.values(), out)
+        return out.toByteArray()
+    }
+
+    companion object {
+        /**
+         * Copies [model]'s layer variables and, for a [CheckpointKind.FULL] checkpoint, its optimizer variables, in
+         * one session run. [configJson] is the model's configuration ([configurationOf]), needed for full checkpoints.
+         *
+         * @throws IllegalStateException if the model has no weights yet, or, for a full checkpoint, no optimizer state
+         */
+        fun take(model: GraphTrainableModel, kind: CheckpointKind, configJson: String?): ModelSnapshot {
+            val full = kind == CheckpointKind.FULL
+            require(!full || configJson != null) { "a full checkpoint needs the model configuration" }
+            val values = KotlinDlAccess.readVariables(model, full)
+            values.forEach { NativeLayout.requireFileSafe(it.name()) }
+            return ModelSnapshot(kind, model.javaClass.simpleName, if (full) configJson else null, values)
+        }
+
+        /** The model configuration as the exact JSON text KotlinDL's `save` writes; it does not change while training. */
+        fun configurationOf(model: GraphTrainableModel): String = KotlinDlAccess.modelConfigJson(model)
+    }
+}

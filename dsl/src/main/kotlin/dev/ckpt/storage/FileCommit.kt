@@ -1,0 +1,116 @@
+package dev.ckpt.storage
+
+import java.io.IOException
+import java.nio.file.Files
+import java.nio.file.LinkOption
+import java.nio.file.Path
+
+/**
+ * One checkpoint commit by the rename protocol: model files into a temporary sibling `.<name>.ckpt-tmp-<hex>`
+ * (each hashed from the bytes in hand and flushed once), `checkpoint.json` last, every directory flushed once,
+ * then one atomic rename into place. Overwriting a committed checkpoint first moves it aside to
+ * `.<name>.ckpt-bak-<hex>`; it is deleted only after the manifest records the new one, so every crash point
+ * leaves the old or the new checkpoint recoverable.
+ *
+ * A failure before the rename removes the temporary directory and puts the old checkpoint back: nothing
+ * changed. It never copies instead of renaming.
+ */
+internal class FileCommit(private val target: Path, private val hook: (StorageStep) -> Unit) {
+    private val parent: Path = target.parent
+    private val name: String = target.fileName.toString()
+    private var temp: Path? = null
+
+    /** Where the replaced checkpoint waits until the manifest records the new one, or null. */
+    var backup: Path? = null
+        private set
+    private var placed = false
+
+    /** Runs the commit; returns the bytes of the `checkpoint.json` written. */
+    fun run(files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray): ByteArray {
+        try {
+            val overwrite = Files.exists(target, LinkOption.NOFOLLOW_LINKS)
+            if (overwrite) TargetChecks.requireReplaceable(target)
+
+            hook(StorageStep.CREATE_TEMP)
+            val dir = parent.resolve(Leftovers.temp(name)).also { temp = it }
+            Files.createDirectory(dir)
+
+            hook(StorageStep.WRITE_FILES)
+            val directories = linkedSetOf(dir)
+            val entries = files.map { file ->
+                val path = dir.resolve(file.path)
+                var p = path.parent
+                val created = ArrayList<Path>()
+                while (p != dir && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    created.add(p)
+                    p = p.parent
+                }
+                created.asReversed().forEach { Files.createDirectory(it); directories.add(it) }
+                val bytes = file.bytes()
+                Durable.writeNewFile(path, bytes)
+                FileEntry(file.path, bytes.size.toLong(), Durable.sha256(bytes))
+            }.sortedBy { it.path }
+
+            hook(StorageStep.WRITE_METADATA)
+            val metadataBytes = metadata(entries)
+            Durable.writeNewFile(dir.resolve(METADATA_FILE), metadataBytes)
+
+            hook(StorageStep.SYNC_TEMP)
+            for (d in directories.reversed()) Durable.syncDirectory(d)
+
+            if (overwrite) {
+                hook(StorageStep.MOVE_OLD_ASIDE)
+                val aside = parent.resolve(Leftovers.backup(name))
+                Durable.atomicMove(target, aside)
+                backup = aside
+            }
+            hook(StorageStep.MOVE_INTO_PLACE)
+            Durable.atomicMove(dir, target)
+            temp = null
+            placed = true
+
+            hook(StorageStep.SYNC_PARENT)
+            Durable.syncDirectory(parent)
+            return metadataBytes
+        } catch (e: Exception) {
+            undo(e)
+            throw e
+        }
+    }
+
+    /** Undoes the commit after [failure] (also after it completed, when the manifest could not record it). */
+    fun undo(failure: Exception) {
+        fun attempt(action: () -> Unit) {
+            try {
+                action()
+            } catch (e: Exception) {
+                failure.addSuppressed(e)
+            }
+        }
+        temp?.let { attempt { SafeFiles.deleteOwnTree(it) } }
+        if (placed) attempt { if (!SafeFiles.deleteCheckpoint(target)) throw IOException("could not remove $target") }
+        val aside = backup
+        if (aside != null && Files.exists(aside, LinkOption.NOFOLLOW_LINKS)) {
+            attempt {
+                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) throw IOException("cannot restore $aside: $target exists")
+                Durable.atomicMove(aside, target)
+                Durable.syncDirectory(parent)
+            }
+        }
+        temp = null
+        placed = false
+        backup = null
+    }
+
+    /** The manifest recorded the commit: the replaced version goes (the next open removes it if this fails). */
+    fun finish() {
+        val aside = backup ?: return
+        backup = null
+        try {
+            hook(StorageStep.DELETE_BACKUP)
+            SafeFiles.deleteCheckpoint(aside)
+        } catch (e: Exception) {
+            SafeFiles.warn("checkpoint $target is committed, but its previous version could not be removed from $aside: $e")
+        }
+    }
+}

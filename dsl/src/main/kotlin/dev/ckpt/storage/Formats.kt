@@ -1,0 +1,173 @@
+package dev.ckpt.storage
+
+import dev.ckpt.CheckpointKind
+import kotlinx.serialization.Serializable
+import java.time.Instant
+
+/** The version of `manifest.json` and `checkpoint.json` this ckpt writes; it reads this one and 1. */
+internal const val FORMAT_VERSION: Int = 2
+
+internal const val MANIFEST_FILE: String = "manifest.json"
+internal const val LOCK_FILE: String = "run.lock"
+internal const val METADATA_FILE: String = "checkpoint.json"
+
+/**
+ * The facts of one checkpoint, recorded twice in the same shape: in its own `checkpoint.json`, and in the run
+ * manifest's entry for it (so listing a run reads one file).
+ */
+@Serializable
+internal data class CheckpointFacts(
+    /** Weights only or full model. */
+    val kind: CheckpointKind,
+    /** 1-based epoch the checkpoint was taken in. */
+    val epoch: Int,
+    /** 1-based batch within the epoch, or null for an epoch-end save. */
+    val batch: Int?,
+    /** Global step (training batches since the run began). */
+    val step: Long,
+    /** Logged metrics at save time. */
+    val metrics: Map<String, @Serializable(with = MetricValueSerializer::class) Double>,
+    /** Name of the monitored metric, or null. */
+    val monitor: String?,
+    /** Value of the monitored metric (what keep-best ranks by), or null when it was not logged. */
+    @Serializable(with = MetricValueSerializer::class)
+    val monitorValue: Double?,
+    /** Whether the engine marked it the new best when it was saved. */
+    val best: Boolean,
+    /** When the checkpoint was committed (the writer's clock). */
+    @Serializable(with = InstantSerializer::class)
+    val createdAt: Instant,
+    /** The KotlinDL model class a full checkpoint rebuilds (`Sequential`, `Functional`), or null when not recorded. */
+    val modelClass: String? = null,
+) {
+    init {
+        require(epoch >= 0) { "epoch must be >= 0, got $epoch" }
+        require(step >= 0) { "step must be >= 0, got $step" }
+        require(batch == null || batch >= 0) { "batch must be null or >= 0, got $batch" }
+        require(metrics.keys.none { it.isBlank() }) { "metric names must not be blank, got ${metrics.keys}" }
+    }
+}
+
+/**
+ * The content of a checkpoint's `checkpoint.json`, written last: its facts and a checksum of every other file.
+ * Metric values JSON cannot express are stored as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
+ */
+@Serializable
+internal data class CheckpointMetadata(
+    val formatVersion: Int = FORMAT_VERSION,
+    /** The run that wrote it (null in format 1): tells a committed-but-unrecorded checkpoint of this run from a stranger. */
+    val runId: String?,
+    val facts: CheckpointFacts,
+    /** Every other file of the checkpoint, sorted by path. */
+    val files: List<FileEntry>,
+) {
+    init {
+        val paths = HashSet<String>()
+        for (file in files) {
+            require(paths.add(file.path)) { "files lists \"${file.path}\" twice" }
+            require(file.path != METADATA_FILE) { "files must not list $METADATA_FILE itself" }
+        }
+    }
+}
+
+/** One file of a checkpoint as `checkpoint.json` records it. */
+@Serializable
+internal data class FileEntry(
+    /** Path relative to the checkpoint directory, `/`-separated. */
+    val path: String,
+    val size: Long,
+    /** SHA-256 of the content, lowercase hex. */
+    val sha256: String,
+) {
+    init {
+        RelativePaths.require(path, "file path")
+        require(size >= 0) { "size of \"$path\" must be >= 0, got $size" }
+        require(SHA256_HEX.matches(sha256)) { "sha256 of \"$path\" must be 64 lowercase hex digits, got \"$sha256\"" }
+    }
+}
+
+/** A checkpoint as the manifest lists it: where, which `checkpoint.json` exactly, and its facts. */
+@Serializable
+internal data class ManifestEntry(
+    /** Checkpoint directory relative to the run directory, `/`-separated. */
+    val path: String,
+    /** SHA-256 of its `checkpoint.json`: ties the entry to exactly that file. */
+    val checkpointSha256: String,
+    val facts: CheckpointFacts,
+) {
+    init {
+        checkpointPathProblem(path)?.let { throw IllegalArgumentException("checkpoint path \"$path\" $it") }
+        require(SHA256_HEX.matches(checkpointSha256)) {
+            "checkpointSha256 of \"$path\" must be 64 lowercase hex digits, got \"$checkpointSha256\""
+        }
+    }
+}
+
+/**
+ * What a resumed run continues from: the decision engine's counters and best value at the latest commit. The
+ * list of checkpoints is not repeated here; the manifest's entries are that list.
+ */
+@Serializable
+internal data class StoredEngineState(
+    val currentEpoch: Int,
+    val completedEpochs: Int,
+    val lastBatchSeen: Int,
+    val batchesSinceSave: Long,
+    val globalStep: Long,
+    @Serializable(with = MetricValueSerializer::class)
+    val best: Double?,
+    val intervalAnchorMillis: Long?,
+)
+
+/**
+ * `manifest.json`: the single owner of a run's list of checkpoints. [checkpoints] are the committed ones
+ * (oldest first); [releasing] those retention let go whose files may still be on disk: a commit moves them
+ * there in the same write that adds the new checkpoint, their files are deleted after it, and the next
+ * write (or the next writer's open) drops them once their files are gone.
+ */
+@Serializable
+internal data class Manifest(
+    val formatVersion: Int = FORMAT_VERSION,
+    /** Random id of the run, also written into each of its `checkpoint.json` files. */
+    val runId: String,
+    /** Fingerprint of the checkpoint policy that last wrote the run. */
+    val policyFingerprint: String,
+    val best: String? = null,
+    val latest: String? = null,
+    val checkpoints: List<ManifestEntry> = emptyList(),
+    val releasing: List<ManifestEntry> = emptyList(),
+    val engineState: StoredEngineState? = null,
+) {
+    init {
+        val paths = checkpoints.map { it.path }
+        val all = paths + releasing.map { it.path }
+        for ((i, a) in all.withIndex()) {
+            for (b in all.subList(i + 1, all.size)) {
+                require(!RelativePaths.overlaps(a, b)) {
+                    if (a == b) "\"$a\" is listed twice" else "checkpoints \"$a\" and \"$b\" are nested in each other"
+                }
+            }
+        }
+        require(best == null || best in paths) { "best \"$best\" is not one of the checkpoints $paths" }
+        require(latest == null || latest in paths) { "latest \"$latest\" is not one of the checkpoints $paths" }
+    }
+
+    fun entry(path: String): ManifestEntry? = checkpoints.firstOrNull { it.path == path }
+}
+
+internal val SHA256_HEX: Regex = Regex("[0-9a-f]{64}")
+
+/** Why [path] cannot name a checkpoint directory inside a run, or null when it can. */
+internal fun checkpointPathProblem(path: String): String? {
+    RelativePaths.problem(path)?.let { return it }
+    val segments = RelativePaths.segments(path)
+    if (segments.first() == MANIFEST_FILE || segments.first() == LOCK_FILE || segments.first() == HISTORY_FILE) {
+        return "uses the name \"${segments.first()}\", which ckpt reserves at the run root"
+    }
+    if (segments.any { Leftovers.parse(it) != null }) {
+        return "uses a name of the form .<name>.ckpt-tmp-<hex> or .<name>.ckpt-bak-<hex>, which ckpt reserves for its temporary files"
+    }
+    return null
+}
+
+internal const val HISTORY_FILE: String = "history.jsonl"

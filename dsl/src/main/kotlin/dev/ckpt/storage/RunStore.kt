@@ -1,0 +1,105 @@
+package dev.ckpt.storage
+
+import java.io.IOException
+
+/**
+ * Where a run lives and how its checkpoints are committed there: one implementation per kind of storage.
+ *
+ * - [FileRunStore]: a directory on a file system whose provider really renames atomically (the *rename*
+ *   protocol: files in a temporary sibling, `checkpoint.json` last, one atomic rename into place).
+ * - An object store (the *marker* protocol: files written in place, `checkpoint.json` last as the commit marker;
+ *   a prefix without it is incomplete, ignored by readers and cleaned by the next writer).
+ *
+ * Both keep the run's `manifest.json` as the one list of checkpoints, replaced as a whole in one step.
+ * Everything above this interface ([RunWriter], [RunReader]) is the same for every store: what is listed, what
+ * is released, what is verified. Paths are relative to the run, `/`-separated and validated by the caller.
+ */
+internal interface RunStore {
+    /** The run for messages: a local path or an `s3://` location. */
+    val location: String
+
+    /** [relative] (a checkpoint, or a file in one) for messages. */
+    fun describe(relative: String): String
+
+    /** Whether the run's location exists at all (a directory, a non-empty prefix). */
+    @Throws(IOException::class)
+    fun hasAnything(): Boolean
+
+    /** The manifest's bytes, or null when the run has none. */
+    @Throws(IOException::class)
+    fun readManifest(): ByteArray?
+
+    /** Replaces the manifest as a whole, atomically; [hook] is called before each step a crash could interrupt. */
+    @Throws(IOException::class)
+    fun replaceManifest(bytes: ByteArray, hook: (StorageStep) -> Unit)
+
+    /** Takes the single-writer lock of the run for [owner] (a text naming the process, shown to refused writers). */
+    @Throws(IOException::class)
+    fun lock(owner: String): AutoCloseable
+
+    /**
+     * Commits one checkpoint at [path]: writes [files], then `checkpoint.json` made by [metadata] from their
+     * entries, so that a crash at any point leaves either the complete checkpoint or one readers recognise as
+     * incomplete (and, when [path] held a committed checkpoint, that one intact until the new one is complete).
+     * Returns the bytes of the `checkpoint.json` written. Never lists the checkpoint anywhere: that is the
+     * manifest's job, which the caller writes next.
+     */
+    @Throws(IOException::class)
+    fun commit(path: String, files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray, hook: (StorageStep) -> Unit): ByteArray
+
+    /** After the manifest recorded the commit at [path]: drops what [commit] kept to undo it (an overwritten version). */
+    fun afterRecorded(path: String, hook: (StorageStep) -> Unit)
+
+    /** The manifest could not record the commit at [path]: removes it and puts back what it replaced. */
+    fun abandon(path: String, failure: Exception)
+
+    /** The bytes of `checkpoint.json` of the checkpoint at [path] whose SHA-256 is [sha256], or null when absent. */
+    @Throws(IOException::class)
+    fun readMetadata(path: String, sha256: String?): ByteArray?
+
+    /** The bytes of one file of the checkpoint at [path], as located by [readMetadata]. */
+    @Throws(IOException::class)
+    fun readFile(path: String, sha256: String, file: String): ByteArray
+
+    /** (size, SHA-256) of one file of the checkpoint at [path], or null when it is missing. */
+    @Throws(IOException::class)
+    fun hashFile(path: String, sha256: String, file: String): Pair<Long, String>?
+
+    /** Whether anything is stored at [path]. */
+    @Throws(IOException::class)
+    fun exists(path: String): Boolean
+
+    /**
+     * Deletes the checkpoint at [path] the fenced way: the files its `checkpoint.json` lists, then that file,
+     * then what becomes empty; anything else stays. Returns false when something ckpt did not write kept it.
+     */
+    @Throws(IOException::class)
+    fun delete(path: String, hook: (StorageStep) -> Unit): Boolean
+
+    /**
+     * Cleans what a crashed writer left, given the manifest as it is: temporary files, overwritten versions, and
+     * complete checkpoints of this run ([runId]) that no manifest entry lists. Returns what it did, for the log.
+     */
+    @Throws(IOException::class)
+    fun recover(manifest: Manifest, hook: (StorageStep) -> Unit): List<String>
+}
+
+/** One model file of a checkpoint: its path inside the checkpoint and a source of its bytes, produced when written. */
+internal class CheckpointFile(val path: String, val bytes: () -> ByteArray) {
+    override fun toString(): String = "CheckpointFile($path)"
+}
+
+/** The points of the commit, release and recovery protocols; tests inject crashes and faults before each. */
+internal enum class StorageStep {
+    CREATE_TEMP,
+    WRITE_FILES,
+    WRITE_METADATA,
+    SYNC_TEMP,
+    MOVE_OLD_ASIDE,
+    MOVE_INTO_PLACE,
+    SYNC_PARENT,
+    WRITE_MANIFEST_TEMP,
+    MOVE_MANIFEST,
+    DELETE_BACKUP,
+    DELETE_FILES,
+}
