@@ -7,6 +7,7 @@ import dev.ckpt.core.engine.RunCheckpoints
 import dev.ckpt.core.policy.CheckpointPolicy
 import dev.ckpt.storage.Manifest
 import dev.ckpt.storage.RunWriter
+import dev.ckpt.storage.StoredEngineState
 import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel
 import java.io.IOException
 
@@ -18,9 +19,10 @@ import java.io.IOException
 internal object Resume {
     fun engineFor(policy: CheckpointPolicy, options: CallbackOptions, writer: RunWriter, model: GraphTrainableModel, messages: Messages): CheckpointEngine {
         val manifest = writer.manifest
-        val stored = manifest.engineState
-        if (options.resume && stored != null) {
+        val storedJson = manifest.engineState
+        if (options.resume && storedJson != null) {
             checkCompatible(policy, manifest, writer.location)
+            val stored = StoredEngineState.of(storedJson, writer.location + "/manifest.json")
             val state = EngineState(
                 stored.currentEpoch, stored.completedEpochs, stored.lastBatchSeen, stored.batchesSinceSave, stored.globalStep,
                 stored.best, stored.intervalAnchorMillis,

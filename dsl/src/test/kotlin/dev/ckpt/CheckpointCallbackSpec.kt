@@ -1,7 +1,7 @@
 package dev.ckpt
 
 import dev.ckpt.core.CheckpointConfigException
-import dev.ckpt.storage.CheckpointKind
+import dev.ckpt.CheckpointKind
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.engine.spec.tempdir

@@ -66,9 +66,14 @@ class CheckpointDslSpec : FunSpec({
 
     test("the run directory is the template's fixed leading directories under the chosen directory") {
         val base = Path.of("/data/experiments")
-        checkpoint("runs/digits/e{epoch:02d}-{val_loss:.2f}") { directory = base }.runDirectory shouldBe base.resolve("runs/digits")
-        checkpoint("runs/digits/best") { directory = base }.runDirectory shouldBe base.resolve("runs/digits")
-        checkpoint("e{epoch}") { directory = base }.runDirectory shouldBe base
+        checkpoint("runs/digits/e{epoch:02d}-{val_loss:.2f}") { directory = base }.runLocation shouldBe base.resolve("runs/digits").toString()
+        checkpoint("runs/digits/best") { directory = base }.runLocation shouldBe base.resolve("runs/digits").toString()
+        checkpoint("e{epoch}") { directory = base }.runLocation shouldBe base.toString()
+    }
+
+    test("a monitor set in the block is explicit, the default is not, and both reach the policy") {
+        checkpoint("runs/x/e{epoch}").policy.monitorExplicit() shouldBe false
+        checkpoint("runs/x/e{epoch}") { monitor = "val_loss" }.policy.monitorExplicit() shouldBe true
     }
 
     test("an option that cannot work fails when the block ends, naming the option") {

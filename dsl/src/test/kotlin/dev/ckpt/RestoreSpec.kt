@@ -37,7 +37,7 @@ class RestoreSpec : FunSpec({
 
     test("a missing run directory is a clear error") {
         val error = shouldThrow<NoSuchFileException> { Checkpoints.open(dir.resolve("nothing-here")) }
-        error.reason shouldContain "no run directory here"
+        error.reason shouldContain "no run here"
     }
 
     test("an epoch without a checkpoint lists the epochs that have one") {

@@ -73,11 +73,14 @@ internal class FileRecovery(private val root: Path, private val manifest: Manife
         }
         // A copy someone made of a recorded checkpoint carries this run's id too, but not a step past the latest
         // commit: only the commit a crash cut off does.
-        if (metadata.runId != manifest.runId || metadata.facts.step <= (manifest.engineState?.globalStep ?: -1L)) return
+        if (metadata.runId != manifest.runId || metadata.facts.step <= latestStep()) return
         hook(StorageStep.DELETE_FILES)
         SafeFiles.deleteCheckpoint(dir)
         done += "removed ${SafeFiles.relative(root, dir)}, a checkpoint of this run whose commit the manifest never recorded"
     }
+
+    /** The step of the latest recorded commit: an unrecorded commit of this run always comes after it. */
+    private fun latestStep(): Long = manifest.latest?.let { manifest.entry(it)?.facts?.step } ?: -1L
 
     private fun recoverBackup(backup: Path) {
         if (!Files.isDirectory(backup, LinkOption.NOFOLLOW_LINKS)) {

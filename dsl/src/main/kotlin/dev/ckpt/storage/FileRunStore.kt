@@ -104,7 +104,7 @@ internal class FileRunStore(root: Path) : RunStore {
         return Durable.hash(resolved)
     }
 
-    override fun exists(path: String): Boolean = Files.exists(SafeFiles.resolveInside(root, path), LinkOption.NOFOLLOW_LINKS)
+    override fun exists(path: String, sha256: String?): Boolean = Files.exists(locate(path, sha256), LinkOption.NOFOLLOW_LINKS)
 
     /** The directory of the checkpoint at [path] (a checkpoint directory; read-only callers may use it with KotlinDL). */
     fun directory(path: String, sha256: String?): Path = locate(path, sha256)

@@ -94,7 +94,7 @@ internal object FormatV1 {
             entries.partition { e -> e.path == v1.best || e.path == v1.latest || kept.any { it == e.path || it.endsWith("/" + e.path) } }
         }
         val state = v1.engineState?.let {
-            StoredEngineState(it.currentEpoch, it.completedEpochs, it.lastBatchSeen, it.batchesSinceSave, it.globalStep, it.best, it.intervalAnchorMillis)
+            StoredEngineState(it.currentEpoch, it.completedEpochs, it.lastBatchSeen, it.batchesSinceSave, it.globalStep, it.best, it.intervalAnchorMillis).toJson()
         }
         Manifest(FORMAT_VERSION, UUID.randomUUID().toString(), v1.policyFingerprint, v1.best, v1.latest, listed, released, state)
     }

@@ -2,6 +2,7 @@ package dev.ckpt.storage
 
 import dev.ckpt.CheckpointKind
 import kotlinx.serialization.Serializable
+import kotlinx.serialization.json.JsonElement
 import java.time.Instant
 
 /** The version of `manifest.json` and `checkpoint.json` this ckpt writes; it reads this one and 1. */
@@ -117,7 +118,18 @@ internal data class StoredEngineState(
     @Serializable(with = MetricValueSerializer::class)
     val best: Double?,
     val intervalAnchorMillis: Long?,
-)
+) {
+    fun toJson(): JsonElement = StorageJson.encodeToJsonElement(serializer(), this)
+
+    companion object {
+        /** @throws IllegalArgumentException naming `engineState` when [element] is not an engine state */
+        fun of(element: JsonElement, manifest: String): StoredEngineState = try {
+            StorageJson.decodeFromJsonElement(serializer(), element)
+        } catch (e: kotlinx.serialization.SerializationException) {
+            throw IllegalArgumentException("$manifest: engineState is not readable: ${e.message?.lineSequence()?.first()}", e)
+        }
+    }
+}
 
 /**
  * `manifest.json`: the single owner of a run's list of checkpoints. [checkpoints] are the committed ones
@@ -136,7 +148,11 @@ internal data class Manifest(
     val latest: String? = null,
     val checkpoints: List<ManifestEntry> = emptyList(),
     val releasing: List<ManifestEntry> = emptyList(),
-    val engineState: StoredEngineState? = null,
+    /**
+     * A [StoredEngineState], kept as raw JSON so that only resuming depends on it: a damaged engine state stops a
+     * resume with a clear error, but never keeps anyone from listing, verifying or restoring the run.
+     */
+    val engineState: JsonElement? = null,
 ) {
     init {
         val paths = checkpoints.map { it.path }

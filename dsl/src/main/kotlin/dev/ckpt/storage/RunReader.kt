@@ -40,7 +40,7 @@ internal class RunReader private constructor(val store: RunStore, val manifest: 
     /** Re-hashes every file the checkpoint's `checkpoint.json` lists and reports the first problem, or [CheckpointStatus.Ok]. */
     @Throws(IOException::class)
     fun verify(entry: ManifestEntry): CheckpointStatus {
-        if (!store.exists(entry.path)) return CheckpointStatus.Missing
+        if (!store.exists(entry.path, entry.checkpointSha256)) return CheckpointStatus.Missing
         val bytes = store.readMetadata(entry.path, entry.checkpointSha256) ?: return CheckpointStatus.Incomplete(METADATA_FILE)
         val actual = Durable.sha256(bytes)
         if (actual != entry.checkpointSha256) return CheckpointStatus.Corrupt(METADATA_FILE, entry.checkpointSha256, actual)
@@ -81,7 +81,7 @@ internal class RunReader private constructor(val store: RunStore, val manifest: 
                 store.describe(MANIFEST_FILE), null, "not a ckpt run: it has no manifest.json",
             )
             val manifest = Codecs.decodeManifest(store.describe(MANIFEST_FILE), bytes)
-            manifest.checkpoints.forEach { store.exists(it.path) } // refuses a path through a symbolic link now
+            manifest.checkpoints.forEach { store.exists(it.path, null) } // refuses a path through a symbolic link now
             return RunReader(store, manifest)
         }
 

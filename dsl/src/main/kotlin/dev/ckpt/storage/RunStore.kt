@@ -65,9 +65,9 @@ internal interface RunStore {
     @Throws(IOException::class)
     fun hashFile(path: String, sha256: String, file: String): Pair<Long, String>?
 
-    /** Whether anything is stored at [path]. */
+    /** Whether the checkpoint at [path] whose `checkpoint.json` has [sha256] (any, when null) is stored at all. */
     @Throws(IOException::class)
-    fun exists(path: String): Boolean
+    fun exists(path: String, sha256: String?): Boolean
 
     /**
      * Deletes the checkpoint at [path] the fenced way: the files its `checkpoint.json` lists, then that file,

@@ -164,7 +164,7 @@ internal class RunWriter private constructor(
             checkpoints = kept,
             releasing = manifest.releasing.filter { it.path !in gone && it.path != entry.path } +
                 manifest.checkpoints.filter { it.path in released },
-            engineState = change.engineState ?: manifest.engineState,
+            engineState = change.engineState?.toJson() ?: manifest.engineState,
         )
     }
 

@@ -3,7 +3,8 @@ package dev.ckpt.durability
 import dev.ckpt.Checkpoints
 import dev.ckpt.Fixtures
 import dev.ckpt.checkpoint
-import dev.ckpt.storage.CheckpointStatus
+import dev.ckpt.storage.copyTree
+import dev.ckpt.CheckpointStatus
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.engine.spec.tempdir
@@ -12,6 +13,7 @@ import io.kotest.matchers.collections.shouldBeIn
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.collections.shouldNotContain
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldNotContain
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonArray
 import kotlinx.serialization.json.JsonObject
@@ -96,20 +98,20 @@ class CrashSpec : FunSpec({
             Checkpoints.open(run).all.map { it.path } shouldContainExactly listOf("e02")
         }
 
-        // Rebuild the state a SIGKILL right after e02's manifest write leaves: e01 still listed and on disk, the
-        // engine state (written with e02) no longer retaining it.
+        // Rebuild the state a SIGKILL right after e02's manifest write leaves: e01 on disk and listed as releasing.
         copyTree(side.resolve("e01"), run.resolve("e01"))
         val manifestFile = run.resolve("manifest.json")
         val manifest = Json.parseToJsonElement(Files.readString(manifestFile)).jsonObject
         val e01 = Json.parseToJsonElement(Files.readString(side.resolve("manifest.json"))).jsonObject.getValue("checkpoints").jsonArray
-        manifestFile.writeText(JsonObject(manifest + ("checkpoints" to JsonArray(e01 + manifest.getValue("checkpoints").jsonArray))).toString())
-        Checkpoints.open(run).all.map { it.path } shouldContainExactly listOf("e01", "e02")
+        manifestFile.writeText(JsonObject(manifest + ("releasing" to JsonArray(e01))).toString())
+        Checkpoints.open(run).all.map { it.path } shouldContainExactly listOf("e02")
         Checkpoints.open(run).verify().allOk shouldBe true
 
         Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(saver())) }
         val after = Checkpoints.open(run)
         after.all.map { it.path } shouldNotContain "e01"
         run.resolve("e01").exists() shouldBe false
+        Files.readString(manifestFile) shouldNotContain "\"e01\""
         after.latest().path shouldBe "e03"
         after.verify().allOk shouldBe true
     }

@@ -3,7 +3,7 @@ package dev.ckpt.durability
 import dev.ckpt.CheckpointCallback
 import dev.ckpt.Fixtures
 import dev.ckpt.checkpoint
-import dev.ckpt.kotlindl.KotlinDlAccess
+import dev.ckpt.kotlindl.Models
 import org.jetbrains.kotlinx.dl.api.core.callback.Callback
 import org.jetbrains.kotlinx.dl.api.core.history.BatchTrainingEvent
 import org.jetbrains.kotlinx.dl.api.core.history.TrainingHistory
@@ -50,7 +50,7 @@ object CrashTrainer {
         override fun onTrainBatchEnd(batch: Int, batchSize: Int, event: BatchTrainingEvent, logs: TrainingHistory) {
             val saved = saver.saved
             while (reported < saved.size) say("SAVED ${saved[reported++]}")
-            if (stopAfter in 1..reported) KotlinDlAccess.modelOf(this).stopTraining = true
+            if (stopAfter in 1..reported) Models.boundTo(this).stopTraining = true
         }
     }
 }

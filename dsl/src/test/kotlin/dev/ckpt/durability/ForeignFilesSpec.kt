@@ -3,7 +3,7 @@ package dev.ckpt.durability
 import dev.ckpt.Checkpoints
 import dev.ckpt.Fixtures
 import dev.ckpt.checkpoint
-import dev.ckpt.storage.CorruptRunException
+import dev.ckpt.CorruptRunException
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec

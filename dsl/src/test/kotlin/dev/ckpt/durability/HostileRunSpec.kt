@@ -3,8 +3,9 @@ package dev.ckpt.durability
 import dev.ckpt.Checkpoints
 import dev.ckpt.Fixtures
 import dev.ckpt.checkpoint
-import dev.ckpt.storage.CheckpointStatus
-import dev.ckpt.storage.CorruptRunException
+import dev.ckpt.CheckpointStatus
+import dev.ckpt.CorruptRunException
+import dev.ckpt.storage.copyTree
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.datatest.withData
@@ -65,9 +66,12 @@ class HostileRunSpec : FunSpec({
                 text.substring(0, text.length / 2)
             },
             Case("empty (zero bytes)", "is empty") { _, _ -> "" },
-            Case("epoch of a checkpoint is a string", "epoch") { _, m -> m.editEntry(0) { it + ("epoch" to JsonPrimitive("one")) }.toString() },
+            Case("epoch of a checkpoint is a string", "epoch") { _, m ->
+                m.editEntry(0) { it + ("facts" to JsonObject(it.getValue("facts").jsonObject + ("epoch" to JsonPrimitive("one")))) }.toString()
+            },
+            Case("an entry lost its facts", "checkpoints[0] (\"e01\") lacks the required field facts") { _, m -> m.editEntry(0) { it - "facts" }.toString() },
             Case("checkpoints is an object", "checkpoints") { _, m -> JsonObject(m + ("checkpoints" to JsonObject(emptyMap()))).toString() },
-            Case("unknown formatVersion 2", "unsupported formatVersion 2") { _, m -> JsonObject(m + ("formatVersion" to JsonPrimitive(2))).toString() },
+            Case("unknown formatVersion 3", "unsupported formatVersion 3") { _, m -> JsonObject(m + ("formatVersion" to JsonPrimitive(3))).toString() },
             Case("formatVersion as a string", "formatVersion must be an integer") { _, m ->
                 JsonObject(m + ("formatVersion" to JsonPrimitive("1"))).toString()
             },
@@ -86,7 +90,7 @@ class HostileRunSpec : FunSpec({
             val before = snapshot(base)
 
             val opened = shouldThrow<CorruptRunException> { Checkpoints.open(base.resolve("runs/h")) }
-            opened.file shouldBe manifestFile
+            opened.file shouldBe manifestFile.toString()
             opened.message shouldContain case.expected
 
             val resumed = shouldThrow<IOException> { Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(saver(base))) } }
@@ -166,15 +170,6 @@ internal fun snapshot(base: Path): Map<String, String> = Files.walk(base).use { 
     paths.toList().associate { p ->
         val rel = base.relativize(p).joinToString("/")
         rel to if (Files.isDirectory(p)) "dir" else sha256(Files.readAllBytes(p)) + "@" + Files.getLastModifiedTime(p).toMillis()
-    }
-}
-
-internal fun copyTree(from: Path, to: Path) {
-    Files.walk(from).use { paths ->
-        for (p in paths.toList()) {
-            val target = to.resolve(from.relativize(p).toString())
-            if (Files.isDirectory(p)) Files.createDirectories(target) else Files.copy(p, target)
-        }
     }
 }
 

@@ -1,6 +1,6 @@
 package dev.ckpt.kotlindl
 
-import dev.ckpt.storage.CheckpointKind
+import dev.ckpt.CheckpointKind
 import dev.ckpt.ModelCompiler
 
 import io.kotest.assertions.throwables.shouldThrow
@@ -31,15 +31,15 @@ class NativeFormatErrorsSpec : FunSpec({
 
     test("loading a weights-only checkpoint as a full model says so and names the call to use instead") {
         val dir = checkpoint(CheckpointKind.WEIGHTS)
-        shouldThrow<IllegalArgumentException> { NativeFormatReader.loadModel(dir, Digits::compile) }.message shouldBe
+        shouldThrow<IllegalArgumentException> { NativeFormatReader.loadModel(DirectoryFiles(dir), true, Digits::compile) }.message shouldBe
             "checkpoint $dir is weights-only (it has no modelConfig.json), so it cannot rebuild a model; " +
-            "build and compile the model yourself, then call NativeFormatReader.loadWeightsInto(model, dir)"
+            "build and compile the model yourself, then load its weights into it"
     }
 
     test("asking a weights-only checkpoint for optimizer state says so") {
         val dir = checkpoint(CheckpointKind.WEIGHTS)
         val model = Digits.newCompiledModel().tracked()
-        shouldThrow<IllegalArgumentException> { NativeFormatReader.loadWeightsInto(model, dir, loadOptimizerState = true) }
+        shouldThrow<IllegalArgumentException> { NativeFormatReader.loadWeightsInto(model, DirectoryFiles(dir), true) }
             .message shouldBe "loadOptimizerState: checkpoint $dir holds no optimizer state (it is a weights-only checkpoint); " +
             "load it with loadOptimizerState = false"
     }
@@ -47,7 +47,7 @@ class NativeFormatErrorsSpec : FunSpec({
     test("a layer of another size names the variable and the expected and found sizes, and leaves the model untouched") {
         val dir = checkpoint(CheckpointKind.WEIGHTS)
         val model = Digits.newCompiledModel(hidden = 16).tracked()
-        shouldThrow<IllegalArgumentException> { NativeFormatReader.loadWeightsInto(model, dir) }.message shouldBe
+        shouldThrow<IllegalArgumentException> { NativeFormatReader.loadWeightsInto(model, DirectoryFiles(dir), false) }.message shouldBe
             "variable hidden_dense_kernel: model ${model.name} expects shape [64, 16] (1024 values), " +
             "but hidden_dense_kernel.txt in $dir holds 2048 values"
         KotlinDlAccess.isInitialized(model) shouldBe false
@@ -61,7 +61,7 @@ class NativeFormatErrorsSpec : FunSpec({
             Dense(10, Activations.Linear, name = "logits"),
         ).tracked()
         Digits.compile(model)
-        shouldThrow<IllegalArgumentException> { NativeFormatReader.loadWeightsInto(model, dir) }.message shouldBe
+        shouldThrow<IllegalArgumentException> { NativeFormatReader.loadWeightsInto(model, DirectoryFiles(dir), false) }.message shouldBe
             "checkpoint $dir does not match model ${model.name}: " +
             "layer variables [output_dense_kernel, output_dense_bias] are not in the model; " +
             "model layer variables [logits_dense_kernel, logits_dense_bias] are not in the checkpoint " +
@@ -71,19 +71,19 @@ class NativeFormatErrorsSpec : FunSpec({
     test("loading into a model that is not compiled is a lifecycle error") {
         val dir = checkpoint(CheckpointKind.WEIGHTS)
         val model = Digits.newModel().tracked()
-        shouldThrow<IllegalStateException> { NativeFormatReader.loadWeightsInto(model, dir) }.message shouldBe
+        shouldThrow<IllegalStateException> { NativeFormatReader.loadWeightsInto(model, DirectoryFiles(dir), false) }.message shouldBe
             "model ${model.name} is not compiled; compile() it before loading weights from $dir"
     }
 
     test("a compiler that does not compile is named") {
         val dir = checkpoint(CheckpointKind.FULL)
-        shouldThrow<IllegalStateException> { NativeFormatReader.loadModel(dir) { models += it } }.message shouldBe
+        shouldThrow<IllegalStateException> { NativeFormatReader.loadModel(DirectoryFiles(dir), true) { models += it } }.message shouldBe
             "the ModelCompiler passed to loadModel returned without compiling model ${models.last().name}; call model.compile(...) in it"
     }
 
     test("a directory without variableNames.txt is not a checkpoint") {
         val dir = newDir("empty")
-        shouldThrow<NoSuchFileException> { NativeFormatReader.kindOf(dir) }.message shouldBe
+        shouldThrow<NoSuchFileException> { NativeFormatReader.kindOf(DirectoryFiles(dir)) }.message shouldBe
             "${dir.resolve("variableNames.txt")}: not a KotlinDL checkpoint: variableNames.txt is missing"
     }
 
@@ -91,7 +91,7 @@ class NativeFormatErrorsSpec : FunSpec({
         val dir = checkpoint(CheckpointKind.WEIGHTS)
         dir.resolve("output_dense_bias.txt").writeText("0.5 1.0 abc 0 0 0 0 0 0 0")
         val model = Digits.newCompiledModel().tracked()
-        shouldThrow<IOException> { NativeFormatReader.loadWeightsInto(model, dir) }.message shouldBe
+        shouldThrow<IOException> { NativeFormatReader.loadWeightsInto(model, DirectoryFiles(dir), false) }.message shouldBe
             "output_dense_bias.txt: value 3 of 10, 'abc', is not a float"
     }
 

@@ -1,6 +1,6 @@
 package dev.ckpt.kotlindl
 
-import dev.ckpt.storage.CheckpointKind
+import dev.ckpt.CheckpointKind
 
 import com.google.common.jimfs.Configuration
 import com.google.common.jimfs.Jimfs
@@ -94,12 +94,12 @@ class NativeFormatSpec : FunSpec({
         val written = NativeFormatWriter.write(trained, dir, CheckpointKind.FULL)
         written.take(3) shouldContainExactly listOf("modelConfig.json", "variableNames.txt", "hidden_dense_kernel.txt")
         written.sorted() shouldContainExactly dir.listDirectoryEntries().map { it.name }.sorted()
-        NativeFormatReader.kindOf(dir) shouldBe CheckpointKind.FULL
+        NativeFormatReader.kindOf(DirectoryFiles(dir)) shouldBe CheckpointKind.FULL
     }
 
     test("ckpt's reader rebuilds a model from a checkpoint KotlinDL's save wrote, predicting bitwise the same") {
         val dir = kotlinDlCheckpoint(saveOptimizerState = true)
-        val restored = NativeFormatReader.loadModel(dir, Digits::compile).closeLater()
+        val restored = NativeFormatReader.loadModel(DirectoryFiles(dir), true, Digits::compile).closeLater()
         Digits.predictionBits(restored) shouldBe expected
         variableBits(restored, includeOptimizer = true) shouldBe variableBits(trained, includeOptimizer = true)
     }
@@ -109,7 +109,7 @@ class NativeFormatSpec : FunSpec({
             val dir = Files.createDirectories(fs.getPath("/runs/digits/e02"))
             val written = NativeFormatWriter.write(trained, dir, CheckpointKind.FULL)
             written.size shouldBe 16
-            val restored = NativeFormatReader.loadModel(dir, Digits::compile).closeLater()
+            val restored = NativeFormatReader.loadModel(DirectoryFiles(dir), true, Digits::compile).closeLater()
             Digits.predictionBits(restored) shouldBe expected
         }
     }
@@ -121,9 +121,9 @@ class NativeFormatSpec : FunSpec({
                 "variableNames.txt", "hidden_dense_kernel.txt", "hidden_dense_bias.txt",
                 "output_dense_kernel.txt", "output_dense_bias.txt",
             )
-            NativeFormatReader.kindOf(dir) shouldBe CheckpointKind.WEIGHTS
+            NativeFormatReader.kindOf(DirectoryFiles(dir)) shouldBe CheckpointKind.WEIGHTS
             val restored = Digits.newCompiledModel().closeLater()
-            NativeFormatReader.loadWeightsInto(restored, dir)
+            NativeFormatReader.loadWeightsInto(restored, DirectoryFiles(dir), false)
             Digits.predictionBits(restored) shouldBe expected
         }
     }

@@ -1,6 +1,6 @@
 package dev.ckpt.kotlindl
 
-import dev.ckpt.storage.CheckpointKind
+import dev.ckpt.CheckpointKind
 
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.engine.spec.tempdir
@@ -41,13 +41,13 @@ class ResumeEquivalenceSpec : FunSpec({
 
     test("4 epochs straight equal 2 + restore (ckpt reader, into a freshly built and compiled model) + 2, bitwise") {
         val resumed = freshModel()
-        NativeFormatReader.loadWeightsInto(resumed, checkpoint, loadOptimizerState = true)
+        NativeFormatReader.loadWeightsInto(resumed, DirectoryFiles(checkpoint), true)
         resumed.train(epochs = 2)
         variableBits(resumed, includeOptimizer = true) shouldBe variableBits(straight, includeOptimizer = true)
     }
 
     test("4 epochs straight equal 2 + restore (ckpt loadModel from the configuration) + 2, bitwise") {
-        val resumed = NativeFormatReader.loadModel(checkpoint, Digits::compileDeterministic).tracked()
+        val resumed = NativeFormatReader.loadModel(DirectoryFiles(checkpoint), true, Digits::compileDeterministic).tracked()
         resumed.train(epochs = 2)
         variableBits(resumed, includeOptimizer = true) shouldBe variableBits(straight, includeOptimizer = true)
     }
@@ -61,7 +61,7 @@ class ResumeEquivalenceSpec : FunSpec({
     }
 
     test("without the optimizer state the resumed weights differ, so the tests above depend on restoring it") {
-        val resumed = NativeFormatReader.loadModel(checkpoint, loadOptimizerState = false, compiler = Digits::compileDeterministic).tracked()
+        val resumed = NativeFormatReader.loadModel(DirectoryFiles(checkpoint), false, Digits::compileDeterministic).tracked()
         resumed.train(epochs = 2)
         variableBits(resumed, includeOptimizer = false) shouldNotBe variableBits(straight, includeOptimizer = false)
     }

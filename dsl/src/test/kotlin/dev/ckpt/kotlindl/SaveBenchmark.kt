@@ -1,8 +1,11 @@
 package dev.ckpt.kotlindl
 
-import dev.ckpt.storage.CheckpointInfo
-import dev.ckpt.storage.CheckpointKind
+import dev.ckpt.CheckpointKind
+import dev.ckpt.storage.CheckpointFacts
+import dev.ckpt.storage.FileRunStore
+import dev.ckpt.storage.RunChange
 import dev.ckpt.storage.RunWriter
+import java.time.Instant
 
 import org.jetbrains.kotlinx.dl.api.core.SavingFormat
 import org.jetbrains.kotlinx.dl.api.core.Sequential
@@ -19,7 +22,7 @@ import kotlin.io.path.listDirectoryEntries
 /**
  * Side-by-side save timings, one run, same trained model: ckpt's [NativeFormatWriter] against KotlinDL's own
  * `save(dir, JSON_CONFIG_CUSTOM_VARIABLES, saveOptimizerState, OVERRIDE)`, weights only and full; plus ckpt's
- * whole durable commit as the callback does it ([RunWriter.commit]: temp sibling, files, SHA-256 and
+ * whole durable commit as the callback does it (snapshot, then [RunWriter.commit]: temp sibling, files, SHA-256 and
  * `checkpoint.json`, fsync of every file and directory, atomic move over the previous checkpoint, manifest).
  *
  * Not a test. Run:
@@ -47,8 +50,10 @@ fun main(args: Array<String>) {
             for (kind in CheckpointKind.entries) {
                 val full = kind == CheckpointKind.FULL
                 var n = 0
-                RunWriter.open(root.resolve("run-$label-$kind"), "bench").use { writer ->
-                    val target = writer.root.resolve("latest")
+                val runDir = root.resolve("run-$label-$kind")
+                RunWriter.open(FileRunStore(runDir), "bench").use { writer ->
+                    val target = runDir.resolve("latest")
+                    val config = if (full) ModelSnapshot.configurationOf(model) else null
                     val (ours, theirs, durable) = measureAll(
                         warmup, reps,
                         {
@@ -62,9 +67,8 @@ fun main(args: Array<String>) {
                             dir
                         },
                         {
-                            writer.commit(target, CheckpointInfo(kind, epoch = ++n, step = n.toLong())) { dir ->
-                                NativeFormatWriter.write(model, dir, kind)
-                            }
+                            val facts = CheckpointFacts(kind, ++n, null, n.toLong(), emptyMap(), null, null, false, Instant.EPOCH)
+                            writer.commit("latest", facts, ModelSnapshot.take(model, kind, config).files(), RunChange(null, emptyList(), null))
                             null
                         },
                     )

@@ -16,14 +16,14 @@ class DiskFullTest : FunSpec({
 
     fun smallDisk() = JimfsSandbox(Configuration.unix().toBuilder().setBlockSize(1024).setMaxSize(64L * 1024).build())
 
-    fun bigModel(bytes: Int) = CheckpointFilesWriter { dir -> Files.write(dir.resolve("weights.bin"), ByteArray(bytes) { it.toByte() }) }
+    fun bigModel(bytes: Int) = listOf(CheckpointFile("weights.bin") { ByteArray(bytes) { it.toByte() } })
 
     test("a save that fills the disk fails naming the checkpoint, removes its temp dir and keeps earlier checkpoints") {
         smallDisk().use { box ->
             openWriter(box.run).use { w ->
-                w.commit(box.run.resolve("e01"), info(1, best = true), model("small"))
+                w.save("e01", 1, "small", best = true)
                 val manifestBefore = Files.readString(box.run.resolve("manifest.json"))
-                val error = shouldThrow<IOException> { w.commit(box.run.resolve("e02"), info(2), bigModel(200 * 1024)) }
+                val error = shouldThrow<IOException> { w.save("e02", 2, files = bigModel(200 * 1024)) }
                 error.message shouldContain box.run.resolve("e02").toString()
                 error.message shouldContain "earlier checkpoints and manifest.json are unchanged"
                 leftovers(box.run).shouldBeEmpty()
@@ -31,7 +31,7 @@ class DiskFullTest : FunSpec({
                 Files.readString(box.run.resolve("manifest.json")) shouldBe manifestBefore
                 w.reader().verify().allOk shouldBe true
                 // Space is released: a small save still works.
-                w.commit(box.run.resolve("e03"), info(3), model("small again"))
+                w.save("e03", 3, "small again")
                 w.reader().verify().allOk shouldBe true
             }
         }
@@ -40,10 +40,10 @@ class DiskFullTest : FunSpec({
     test("an overwrite that fills the disk keeps the old checkpoint at the fixed path") {
         smallDisk().use { box ->
             openWriter(box.run).use { w ->
-                w.commit(box.run.resolve("best"), info(1, best = true), model("old"))
-                shouldThrow<IOException> { w.commit(box.run.resolve("best"), info(2, best = true), bigModel(200 * 1024)) }
+                w.save("best", 1, "old", best = true)
+                shouldThrow<IOException> { w.save("best", 2, best = true, files = bigModel(200 * 1024)) }
                 Files.readString(box.run.resolve("best/model.json")) shouldBe "old"
-                w.manifest.checkpoints.single().epoch shouldBe 1
+                w.manifest.checkpoints.single().facts.epoch shouldBe 1
                 leftovers(box.run).shouldBeEmpty()
             }
         }
@@ -54,14 +54,13 @@ class DiskFullTest : FunSpec({
         withData((40..62).map { it * 1024 - 300 }) { size ->
             smallDisk().use { box ->
                 openWriter(box.run).use { w ->
-                    w.commit(box.run.resolve("best"), info(1, best = true), model("old"))
-                    val outcome = runCatching { w.commit(box.run.resolve("best"), info(2, best = true), bigModel(size)) }
+                    w.save("best", 1, "old", best = true)
+                    val outcome = runCatching { w.save("best", 2, best = true, files = bigModel(size)) }
                     outcome.exceptionOrNull()?.shouldBeInstanceOf<IOException>()
                     leftovers(box.run).shouldBeEmpty()
                     val run = w.reader()
                     run.verify().allOk shouldBe true
-                    val best = run.best()!!
-                    best.entry.epoch shouldBe (if (outcome.isSuccess) 2 else 1)
+                    run.best()!!.facts.epoch shouldBe (if (outcome.isSuccess) 2 else 1)
                 }
                 openWriter(box.run).use { w2 ->
                     leftovers(box.run).shouldBeEmpty()

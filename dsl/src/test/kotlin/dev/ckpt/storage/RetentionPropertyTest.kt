@@ -11,13 +11,14 @@ import io.kotest.property.checkAll
 import java.nio.file.Files
 
 /**
- * Random sequences of commits (to a few epoch paths and one fixed path) and retention deletes: after
- * every operation the manifest on disk equals the writer's, every listed checkpoint verifies, best and
- * latest are listed, and foreign files planted in and beside checkpoints are never touched.
+ * Random sequences of commits (to a few epoch paths and one fixed path) that release earlier checkpoints: after
+ * every operation the manifest on disk equals the writer's, every listed checkpoint verifies, best and latest are
+ * listed, no checkpoint directory is left unlisted, and foreign files planted in and beside checkpoints are never
+ * touched.
  */
 class RetentionPropertyTest : FunSpec({
 
-    test("retention and overwrites keep the run consistent and never touch foreign files") {
+    test("releases and overwrites keep the run consistent and never touch foreign files") {
         checkAll(60, Arb.list(Arb.int(0..99), 1..25)) { ops ->
             JimfsSandbox().use { box ->
                 val foreign = mutableMapOf<String, String>()
@@ -25,12 +26,14 @@ class RetentionPropertyTest : FunSpec({
                     var epoch = 0
                     for (op in ops) {
                         val kept = w.manifest.checkpoints.map { it.path }
-                        val deletable = kept.filter { it != w.manifest.best && it != w.manifest.latest }
+                        val releasable = kept.filter { it != w.manifest.best && it != w.manifest.latest }
                         when {
-                            op < 25 && deletable.isNotEmpty() -> w.delete(deletable[op % deletable.size])
                             op < 40 -> {
                                 epoch++
-                                w.commit(box.run.resolve("last"), info(epoch, best = op % 3 == 0), model("last-$epoch"))
+                                val path = if (op < 15) "last" else "e%03d".format(epoch)
+                                val release = if (op % 2 == 0) releasable.filter { it != path }.take(op % 3) else emptyList()
+                                w.save(path, epoch, "$path-$epoch", best = op % 3 == 0, release = release)
+                                w.release().shouldBeEmpty()
                             }
                             op < 50 && kept.isNotEmpty() -> {
                                 // Plant foreign files in (when the checkpoint is not a fixed-path one) and beside a checkpoint.
@@ -46,16 +49,17 @@ class RetentionPropertyTest : FunSpec({
                             }
                             else -> {
                                 epoch++
-                                w.commit(box.run.resolve("e%03d".format(epoch)), info(epoch, best = op % 2 == 0), model("e$epoch"))
+                                w.save("e%03d".format(epoch), epoch, "e$epoch", best = op % 2 == 0)
                             }
                         }
                         val reader = w.reader()
-                        reader.manifest shouldBe w.manifest
+                        reader(box.run).manifest shouldBe w.manifest
                         reader.verify().allOk shouldBe true
                         w.manifest.best?.let { reader.checkpoints.map { c -> c.path } shouldContain it }
                         w.manifest.latest?.let { reader.checkpoints.map { c -> c.path } shouldContain it }
                         for ((path, content) in foreign) Files.readString(box.run.resolve(path)) shouldBe content
                         leftovers(box.run).shouldBeEmpty()
+                        unlistedCheckpoints(box.run).shouldBeEmpty()
                     }
                 }
                 openWriter(box.run).use { }

@@ -1,5 +1,8 @@
 package dev.ckpt.storage
 
+import dev.ckpt.CheckpointStatus
+import dev.ckpt.CorruptRunException
+import dev.ckpt.RunLockedException
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.datatest.withData
@@ -11,9 +14,6 @@ import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.types.shouldBeInstanceOf
-import kotlinx.serialization.json.JsonPrimitive
-import kotlinx.serialization.json.buildJsonObject
-import kotlinx.serialization.json.put
 import java.io.IOException
 import java.nio.file.Files
 import java.security.MessageDigest
@@ -30,36 +30,38 @@ private val COMMIT_STEPS = listOf(
 private val BEFORE_RECORD = COMMIT_STEPS.takeWhile { it != StorageStep.DELETE_BACKUP }
 
 /**
- * The storage contract: every behaviour the run directory promises, run against each file system
- * ([DefaultFileSystemStorageTest], [JimfsStorageTest]).
+ * The storage contract: every behaviour a run promises, run against each file system ([DefaultFileSystemStorageTest],
+ * [JimfsStorageTest]) through the rename protocol.
  */
 abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
 
     fun sandboxed(block: (Sandbox) -> Unit) = newSandbox().use(block)
 
-    test("a committed checkpoint reads back with its metadata, checksums and manifest entry") {
+    test("a committed checkpoint reads back with its facts, checksums, manifest entry and engine state") {
         sandboxed { box ->
-            val state = buildJsonObject { put("best", 0.03); put("epochsSeen", 3) }
+            val state = StoredEngineState(2, 3, 9, 0, 30, 0.03, null)
             openWriter(box.run).use { w ->
-                w.commit(box.run.resolve("e03"), info(3, best = true), state, model("v3"))
+                w.commit("e03", facts(3, best = true), model("v3"), RunChange("e03", emptyList(), state))
             }
-            val run = RunReader.open(box.run)
+            val run = reader(box.run)
             run.manifest.best shouldBe "e03"
             run.manifest.latest shouldBe "e03"
             run.manifest.policyFingerprint shouldBe "fp-1"
-            run.manifest.engineState shouldBe state
-            val stored = run.latest()!!
-            stored.directory shouldBe box.run.resolve("e03")
-            val meta = stored.metadata()
-            meta.epoch shouldBe 3
-            meta.step shouldBe 30L
-            meta.kind shouldBe CheckpointKind.WEIGHTS
-            meta.createdAt.toString() shouldBe "2024-05-01T12:00:00Z"
+            run.manifest.engineState shouldBe state.toJson()
+            StoredEngineState.of(run.manifest.engineState!!, "manifest.json") shouldBe state
+            val entry = run.latest()!!
+            val meta = run.metadata(entry)
+            meta.facts shouldBe entry.facts
+            meta.runId shouldBe run.manifest.runId
+            meta.facts.epoch shouldBe 3
+            meta.facts.step shouldBe 30L
+            meta.facts.kind shouldBe dev.ckpt.CheckpointKind.WEIGHTS
+            meta.facts.createdAt.toString() shouldBe "2024-05-01T12:00:00Z"
             meta.files.map { it.path } shouldContainExactly listOf("model.json", "variables/dense.kernel")
             val kernel = Files.readAllBytes(box.run.resolve("e03/variables/dense.kernel"))
             meta.files[1].sha256 shouldBe sha256(kernel)
             meta.files[1].size shouldBe kernel.size.toLong()
-            Files.readString(stored.file("model.json")) shouldBe "v3"
+            String(run.store.readFile("e03", entry.checkpointSha256, "model.json")) shouldBe "v3"
             run.verify().allOk shouldBe true
             leftovers(box.run).shouldBeEmpty()
         }
@@ -67,20 +69,22 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
 
     test("checkpoints in nested template directories are created below the run root") {
         sandboxed { box ->
-            openWriter(box.run).use { w -> w.commit(box.run.resolve("epochs/e01/model"), info(1), model("v1")) }
-            RunReader.open(box.run).byPath("epochs/e01/model")!!.verify() shouldBe CheckpointStatus.Ok
+            openWriter(box.run).use { w -> w.save("epochs/e01/model", 1) }
+            val run = reader(box.run)
+            run.verify(run.latest()!!) shouldBe CheckpointStatus.Ok
+            Files.exists(box.run.resolve("epochs/e01/model/checkpoint.json")) shouldBe true
         }
     }
 
     test("overwriting a fixed path replaces the checkpoint and leaves no backup behind") {
         sandboxed { box ->
             openWriter(box.run).use { w ->
-                w.commit(box.run.resolve("best"), info(1, best = true), model("old"))
-                w.commit(box.run.resolve("best"), info(2, best = true), model("new"))
+                w.save("best", 1, "old", best = true)
+                w.save("best", 2, "new", best = true)
             }
-            val run = RunReader.open(box.run)
+            val run = reader(box.run)
             run.checkpoints.map { it.path } shouldContainExactly listOf("best")
-            run.best()!!.entry.epoch shouldBe 2
+            run.best()!!.facts.epoch shouldBe 2
             Files.readString(box.run.resolve("best/model.json")) shouldBe "new"
             run.verify().allOk shouldBe true
             leftovers(box.run).shouldBeEmpty()
@@ -90,31 +94,52 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
     test("overwriting the best checkpoint's path with a non-best checkpoint clears best") {
         sandboxed { box ->
             openWriter(box.run).use { w ->
-                w.commit(box.run.resolve("last"), info(1, best = true), model("a"))
-                w.commit(box.run.resolve("last"), info(2, best = false), model("b"))
+                w.save("last", 1, best = true)
+                w.save("last", 2)
                 w.manifest.best shouldBe null
                 w.manifest.latest shouldBe "last"
             }
         }
     }
 
-    context("a crash at any step of a fresh commit leaves earlier checkpoints intact and the run openable") {
+    test("each commit replaces manifest.json exactly once, releases included; a run writes it at most saves + 2 times") {
+        sandboxed { box ->
+            var replacements = 0
+            val counting: (StorageStep) -> Unit = { if (it == StorageStep.MOVE_MANIFEST) replacements++ }
+            val saves = 12
+            RunWriter.open(FileRunStore(box.run), "fp-1", FIXED_CLOCK, "t", counting).use { w ->
+                replacements shouldBe 1 // the new run's empty manifest
+                for (epoch in 1..saves) {
+                    val before = replacements
+                    val release = w.manifest.checkpoints.map { it.path }.filter { it != w.manifest.best }.dropLast(1)
+                    w.save("e%02d".format(epoch), epoch, best = epoch % 4 == 1, release = release)
+                    w.release().shouldBeEmpty()
+                    replacements shouldBe before + 1
+                }
+            }
+            replacements shouldBe saves + 2 // the last one at close: the last release's checkpoints are gone
+            reader(box.run).manifest.releasing.shouldBeEmpty()
+            unlistedCheckpoints(box.run).shouldBeEmpty()
+        }
+    }
+
+    context("a crash at any step of a fresh commit leaves earlier checkpoints intact, the run openable, and nothing unlisted") {
         withData(COMMIT_STEPS - StorageStep.MOVE_OLD_ASIDE - StorageStep.DELETE_BACKUP) { step ->
             sandboxed { box ->
-                openWriter(box.run).use { it.commit(box.run.resolve("e01"), info(1, best = true), model("one")) }
+                openWriter(box.run).use { it.save("e01", 1, "one", best = true) }
                 val crashed = openWriter(box.run, crashAt(step))
-                shouldThrow<SimulatedCrash> { crashed.commit(box.run.resolve("e02"), info(2), model("two")) }
+                shouldThrow<SimulatedCrash> { crashed.save("e02", 2, "two") }
                 crashed.close() // releases the lock only, like the OS does for a killed process
 
-                val view = RunReader.open(box.run) // read-only, before any recovery
+                val view = reader(box.run) // read-only, before any recovery
                 view.verify().allOk shouldBe true
                 openWriter(box.run).use { w ->
                     leftovers(box.run).shouldBeEmpty()
+                    unlistedCheckpoints(box.run).shouldBeEmpty()
                     val run = w.reader()
                     run.verify().allOk shouldBe true
-                    Files.readString(run.byPath("e01")!!.file("model.json")) shouldBe "one"
-                    // The interrupted save can be repeated: an unrecorded e02 left in place is ckpt's own.
-                    w.commit(box.run.resolve("e02"), info(2), model("two again"))
+                    Files.readString(box.run.resolve("e01/model.json")) shouldBe "one"
+                    w.save("e02", 2, "two again")
                     w.reader().verify().allOk shouldBe true
                     Files.readString(box.run.resolve("e02/model.json")) shouldBe "two again"
                 }
@@ -125,23 +150,24 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
     context("a crash at any step of an overwrite leaves the old or the new checkpoint, matching the manifest") {
         withData(COMMIT_STEPS) { step ->
             sandboxed { box ->
-                openWriter(box.run).use { it.commit(box.run.resolve("best"), info(1, best = true), model("old")) }
+                openWriter(box.run).use { it.save("best", 1, "old", best = true) }
                 val crashed = openWriter(box.run, crashAt(step))
-                shouldThrow<SimulatedCrash> { crashed.commit(box.run.resolve("best"), info(2, best = true), model("new")) }
+                shouldThrow<SimulatedCrash> { crashed.save("best", 2, "new", best = true) }
                 crashed.close()
 
                 fun checkConsistent(run: RunReader) {
                     run.verify().allOk shouldBe true
                     val best = run.best()!!
-                    val expected = if (best.entry.epoch == 1) "old" else "new"
-                    Files.readString(best.file("model.json")) shouldBe expected
-                    best.metadata().epoch shouldBe best.entry.epoch
+                    val expected = if (best.facts.epoch == 1) "old" else "new"
+                    String(run.store.readFile(best.path, best.checkpointSha256, "model.json")) shouldBe expected
+                    run.metadata(best).facts.epoch shouldBe best.facts.epoch
                 }
-                checkConsistent(RunReader.open(box.run))
+                checkConsistent(reader(box.run))
                 openWriter(box.run).use { w ->
                     leftovers(box.run).shouldBeEmpty()
                     checkConsistent(w.reader())
-                    w.reader().best()!!.directory shouldBe box.run.resolve("best")
+                    Files.readString(box.run.resolve("best/model.json")) shouldBe
+                        if (w.manifest.best?.let { w.manifest.entry(it)!!.facts.epoch } == 1) "old" else "new"
                 }
             }
         }
@@ -150,17 +176,15 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
     context("an I/O failure at any step before the manifest records the commit changes nothing") {
         withData(BEFORE_RECORD) { step ->
             sandboxed { box ->
-                openWriter(box.run).use { it.commit(box.run.resolve("best"), info(1, best = true), model("old")) }
+                openWriter(box.run).use { it.save("best", 1, "old", best = true) }
                 val before = snapshot(box.run).filterKeys { it != LOCK_FILE }
                 openWriter(box.run, faultAt(step)).use { w ->
-                    val error = shouldThrow<IOException> {
-                        w.commit(box.run.resolve("best"), info(2, best = true), model("new"))
-                    }
+                    val error = shouldThrow<IOException> { w.save("best", 2, "new", best = true) }
                     error.message shouldContain box.run.resolve("best").toString()
                     error.message shouldContain "injected fault"
                     snapshot(box.run).filterKeys { it != LOCK_FILE } shouldBe before
                     w.manifest.best shouldBe "best"
-                    w.manifest.checkpoints.single().epoch shouldBe 1
+                    w.manifest.checkpoints.single().facts.epoch shouldBe 1
                 }
             }
         }
@@ -168,9 +192,9 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
 
     test("a failure deleting the replaced checkpoint does not fail the commit; the next open removes it") {
         sandboxed { box ->
-            openWriter(box.run).use { it.commit(box.run.resolve("best"), info(1, best = true), model("old")) }
+            openWriter(box.run).use { it.save("best", 1, "old", best = true) }
             openWriter(box.run, faultAt(StorageStep.DELETE_BACKUP)).use { w ->
-                w.commit(box.run.resolve("best"), info(2, best = true), model("new")).epoch shouldBe 2
+                w.save("best", 2, "new", best = true).facts.epoch shouldBe 2
             }
             leftovers(box.run).size shouldBe 1
             openWriter(box.run).use { leftovers(box.run).shouldBeEmpty() }
@@ -178,15 +202,14 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
         }
     }
 
-    test("a failing model writer removes the temporary directory and rethrows") {
+    test("a failing model file removes the temporary directory and rethrows") {
         sandboxed { box ->
             openWriter(box.run).use { w ->
-                val error = shouldThrow<IOException> {
-                    w.commit(box.run.resolve("e01"), info(1)) { dir ->
-                        Files.writeString(dir.resolve("half"), "x")
-                        throw IOException("model export failed")
-                    }
-                }
+                val failing = listOf(
+                    CheckpointFile("half") { "x".toByteArray() },
+                    CheckpointFile("broken") { throw IOException("model export failed") },
+                )
+                val error = shouldThrow<IOException> { w.save("e01", 1, files = failing) }
                 error.message shouldContain "model export failed"
                 leftovers(box.run).shouldBeEmpty()
                 Files.exists(box.run.resolve("e01")) shouldBe false
@@ -195,47 +218,52 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
         }
     }
 
-    test("a model writer that writes checkpoint.json or a symbolic link is refused and cleaned up") {
-        sandboxed { box ->
-            box.plantOutside()
-            openWriter(box.run).use { w ->
-                shouldThrow<IllegalArgumentException> {
-                    w.commit(box.run.resolve("e01"), info(1)) { Files.writeString(it.resolve("checkpoint.json"), "{}") }
-                }.message shouldContain "reserves"
-                shouldThrow<IllegalArgumentException> {
-                    w.commit(box.run.resolve("e01"), info(1)) { Files.createSymbolicLink(it.resolve("link"), box.outside.resolve("passwd")) }
-                }.message shouldContain "not a regular file"
+    context("file lists that would write checkpoint.json, leave the checkpoint or repeat a name are refused") {
+        withData(
+            mapOf(
+                "checkpoint.json" to listOf("checkpoint.json"),
+                "a parent-directory path" to listOf("../escape"),
+                "an absolute path" to listOf("/etc/passwd"),
+                "a name twice" to listOf("a", "a"),
+                "a file that is also a directory" to listOf("a", "a/b"),
+            ),
+        ) { names ->
+            sandboxed { box ->
+                box.plantOutside()
+                openWriter(box.run).use { w ->
+                    shouldThrow<IllegalArgumentException> { w.save("e01", 1, files = names.map { n -> CheckpointFile(n) { "x".toByteArray() } }) }
+                    w.manifest.checkpoints.shouldBeEmpty()
+                }
                 leftovers(box.run).shouldBeEmpty()
+                Files.readString(box.outside.resolve("passwd")) shouldBe "root:x:0:0"
             }
-            Files.readString(box.outside.resolve("passwd")) shouldBe "root:x:0:0"
         }
     }
 
     test("metric values JSON cannot express survive a round trip") {
         sandboxed { box ->
             val metrics = mapOf("loss" to Double.NaN, "val_loss" to Double.POSITIVE_INFINITY, "x" to Double.NEGATIVE_INFINITY, "acc" to 0.5)
-            openWriter(box.run).use { it.commit(box.run.resolve("e01"), info(1, metrics = metrics), model("m")) }
-            val run = RunReader.open(box.run)
-            run.latest()!!.metadata().metrics shouldBe metrics
-            run.manifest.checkpoints.single().metrics shouldBe metrics
+            openWriter(box.run).use { it.save("e01", 1, metrics = metrics) }
+            val run = reader(box.run)
+            run.metadata(run.latest()!!).facts.metrics shouldBe metrics
+            run.manifest.checkpoints.single().facts.metrics shouldBe metrics
             Files.readString(box.run.resolve("manifest.json")) shouldContain "\"loss\": \"NaN\""
         }
     }
 
-    context("commit refuses target paths outside, at or reserved in the run") {
+    context("commit refuses target paths at or reserved in the run") {
         withData(
             mapOf(
                 "the run root itself" to ".",
                 "a sibling of the run" to "../y/e01",
                 "the manifest" to "manifest.json",
                 "the lock" to "run.lock",
+                "the history" to "history.jsonl",
                 "a temp-like name" to ".e01.ckpt-tmp-0123456789abcdef",
             ),
         ) { relative ->
             sandboxed { box ->
-                openWriter(box.run).use { w ->
-                    shouldThrow<IllegalArgumentException> { w.commit(box.run.resolve(relative), info(1), model("m")) }
-                }
+                openWriter(box.run).use { w -> shouldThrow<IllegalArgumentException> { w.save(relative, 1) } }
                 Files.exists(box.base.resolve("runs/y")) shouldBe false
             }
         }
@@ -244,9 +272,8 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
     test("commit refuses a checkpoint nested inside another") {
         sandboxed { box ->
             openWriter(box.run).use { w ->
-                w.commit(box.run.resolve("e01"), info(1), model("m"))
-                shouldThrow<IllegalArgumentException> { w.commit(box.run.resolve("e01/inner"), info(2), model("m")) }
-                    .message shouldContain "nested"
+                w.save("e01", 1)
+                shouldThrow<IllegalArgumentException> { w.save("e01/inner", 2) }.message shouldContain "nested"
             }
         }
     }
@@ -254,11 +281,10 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
     test("overwriting a directory that holds files ckpt did not write is refused and touches nothing") {
         sandboxed { box ->
             openWriter(box.run).use { w ->
-                w.commit(box.run.resolve("best"), info(1, best = true), model("old"))
+                w.save("best", 1, "old", best = true)
                 Files.writeString(box.run.resolve("best/NOTES.txt"), "mine")
                 val before = snapshot(box.run).filterKeys { it != LOCK_FILE }
-                shouldThrow<IOException> { w.commit(box.run.resolve("best"), info(2, best = true), model("new")) }
-                    .message shouldContain "NOTES.txt"
+                shouldThrow<IOException> { w.save("best", 2, "new", best = true) }.message shouldContain "NOTES.txt"
                 snapshot(box.run).filterKeys { it != LOCK_FILE } shouldBe before
             }
         }
@@ -269,27 +295,27 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
             Files.createDirectories(box.run.resolve("e01"))
             Files.writeString(box.run.resolve("e01/data.csv"), "1,2")
             openWriter(box.run).use { w ->
-                shouldThrow<IOException> { w.commit(box.run.resolve("e01"), info(1), model("m")) }
-                    .message shouldContain "not a checkpoint ckpt wrote"
+                shouldThrow<IOException> { w.save("e01", 1) }.message shouldContain "not a checkpoint ckpt wrote"
             }
             Files.readString(box.run.resolve("e01/data.csv")) shouldBe "1,2"
         }
     }
 
-    test("retention deletes exactly the checkpoint's own files and keeps foreign files in and beside it") {
+    test("releasing deletes exactly the checkpoint's own files and keeps foreign files in and beside it") {
         sandboxed { box ->
             openWriter(box.run).use { w ->
-                w.commit(box.run.resolve("e01"), info(1, best = true), model("1"))
-                w.commit(box.run.resolve("e02"), info(2), model("2"))
-                w.commit(box.run.resolve("e03"), info(3), model("3"))
+                w.save("e01", 1, best = true)
+                w.save("e02", 2)
                 Files.writeString(box.run.resolve("e02/variables/NOTES.txt"), "inside")
                 Files.writeString(box.run.resolve("e02.txt"), "beside")
                 Files.createDirectories(box.run.resolve("e02-analysis"))
                 Files.writeString(box.run.resolve("e02-analysis/plot.png"), "beside dir")
                 Files.writeString(box.run.resolve("e01/variables/README"), "inside best")
 
-                w.delete("e02")
+                w.save("e03", 3, release = listOf("e02"))
                 w.manifest.checkpoints.map { it.path } shouldContainExactly listOf("e01", "e03")
+                w.manifest.releasing.map { it.path } shouldContainExactly listOf("e02")
+                w.release().shouldBeEmpty()
             }
             val after = snapshot(box.run)
             after shouldContainKey "e02/variables/NOTES.txt"
@@ -299,94 +325,141 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
             after["e02.txt"] shouldBe "beside"
             after["e02-analysis/plot.png"] shouldBe "beside dir"
             after["e01/variables/README"] shouldBe "inside best"
-            RunReader.open(box.run).verify().allOk shouldBe true
+            reader(box.run).manifest.releasing.shouldBeEmpty()
+            reader(box.run).verify().allOk shouldBe true
         }
     }
 
-    test("retention removes the checkpoint directory when nothing foreign is in it") {
+    test("releasing removes the checkpoint directory when nothing foreign is in it") {
         sandboxed { box ->
             openWriter(box.run).use { w ->
-                w.commit(box.run.resolve("e01"), info(1), model("1"))
-                w.commit(box.run.resolve("e02"), info(2), model("2"))
-                w.delete("e01")
+                w.save("e01", 1)
+                w.save("e02", 2, release = listOf("e01"))
+                w.release()
             }
             Files.exists(box.run.resolve("e01")) shouldBe false
         }
     }
 
-    test("retention refuses the best, the latest and unlisted paths") {
+    test("a commit refuses to release an unlisted checkpoint or the one it commits, and to keep a released best") {
         sandboxed { box ->
             openWriter(box.run).use { w ->
-                w.commit(box.run.resolve("e01"), info(1, best = true), model("1"))
-                w.commit(box.run.resolve("e02"), info(2), model("2"))
-                shouldThrow<IllegalArgumentException> { w.delete("e01") }.message shouldContain "best"
-                shouldThrow<IllegalArgumentException> { w.delete("e02") }.message shouldContain "latest"
-                shouldThrow<IllegalArgumentException> { w.delete("../outside") }.message shouldContain "manifest.json lists"
-                shouldThrow<IllegalArgumentException> { w.delete("e03") }
+                w.save("e01", 1, best = true)
+                w.save("e02", 2)
+                shouldThrow<IllegalArgumentException> { w.save("e03", 3, release = listOf("e09")) }.message shouldContain "not a checkpoint"
+                shouldThrow<IllegalArgumentException> { w.save("e03", 3, release = listOf("e03")) }
+                shouldThrow<IllegalArgumentException> {
+                    w.commit("e03", facts(3), model("3"), RunChange("e01", listOf("e01"), null))
+                }.message shouldContain "best \"e01\""
+                w.manifest.checkpoints.map { it.path } shouldContainExactly listOf("e01", "e02")
             }
-            RunReader.open(box.run).verify().allOk shouldBe true
+            reader(box.run).verify().allOk shouldBe true
         }
     }
 
-    context("a crash during retention never leaves the manifest listing a half-deleted checkpoint") {
-        withData(StorageStep.WRITE_MANIFEST_TEMP, StorageStep.MOVE_MANIFEST, StorageStep.DELETE_FILES) { step ->
+    context("a crash anywhere in a commit that releases, or in its deletions, leaves no unlisted checkpoint; the next open finishes") {
+        val steps = listOf(
+            StorageStep.WRITE_MANIFEST_TEMP to 1, StorageStep.MOVE_MANIFEST to 1, StorageStep.DELETE_FILES to 1,
+            StorageStep.DELETE_FILES to 2,
+        )
+        withData(nameFn = { (step, nth) -> "$step #$nth" }, steps) { (step, nth) ->
             sandboxed { box ->
                 openWriter(box.run).use { w ->
-                    w.commit(box.run.resolve("e01"), info(1), model("1"))
-                    w.commit(box.run.resolve("e02"), info(2), model("2"))
+                    w.save("e01", 1)
+                    w.save("e02", 2)
                 }
-                val crashed = openWriter(box.run, crashAt(step))
-                shouldThrow<SimulatedCrash> { crashed.delete("e01") }
+                val crashed = openWriter(box.run, crashAt(step, nth))
+                shouldThrow<SimulatedCrash> {
+                    crashed.save("e03", 3, release = listOf("e01", "e02"))
+                    crashed.release()
+                }
                 crashed.close()
+                reader(box.run).verify().allOk shouldBe true
                 openWriter(box.run).use { w ->
+                    unlistedCheckpoints(box.run).shouldBeEmpty()
+                    w.manifest.releasing.shouldBeEmpty()
                     w.reader().verify().allOk shouldBe true
                     leftovers(box.run).shouldBeEmpty()
                 }
+                val listed = reader(box.run).checkpoints.map { it.path }
+                listed.forEach { Files.exists(box.run.resolve(it)) shouldBe true }
+                listOf("e01", "e02").filter { it !in listed }.forEach { Files.exists(box.run.resolve(it)) shouldBe false }
+                unlistedCheckpoints(box.run).shouldBeEmpty()
             }
         }
     }
 
-    test("retention leaves files in place when checkpoint.json lists paths outside the checkpoint") {
+    test("a deletion that fails stays in releasing and is retried by the next release") {
+        sandboxed { box ->
+            var failDeletes = true
+            val hook: (StorageStep) -> Unit = { if (it == StorageStep.DELETE_FILES && failDeletes) throw IOException("disk says no") }
+            RunWriter.open(FileRunStore(box.run), "fp-1", FIXED_CLOCK, "t", hook).use { w ->
+                w.save("e01", 1)
+                w.save("e02", 2, release = listOf("e01"))
+                val failures = w.release()
+                failures.single().message shouldContain "e01"
+                failures.single().message shouldContain "disk says no"
+                w.save("e03", 3)
+                w.manifest.releasing.map { it.path } shouldContainExactly listOf("e01")
+                Files.exists(box.run.resolve("e01")) shouldBe true
+                failDeletes = false
+                w.release().shouldBeEmpty()
+            }
+            Files.exists(box.run.resolve("e01")) shouldBe false
+            reader(box.run).manifest.releasing.shouldBeEmpty()
+        }
+    }
+
+    test("a release whose checkpoint.json lists paths outside the checkpoint leaves its files in place") {
         sandboxed { box ->
             box.plantOutside()
             openWriter(box.run).use { w ->
-                w.commit(box.run.resolve("e01"), info(1), model("1"))
-                w.commit(box.run.resolve("e02"), info(2), model("2"))
-                val hostile = """{"formatVersion":1,"kind":"weights","epoch":1,"batch":null,"step":10,"metrics":{},
-                    "monitor":null,"best":false,"createdAt":"2024-05-01T12:00:00Z",
-                    "files":[{"path":"../../../outside/passwd","size":10,"sha256":"${"0".repeat(64)}"}]}"""
+                w.save("e01", 1)
+                w.save("e02", 2)
+                val hostile = Files.readString(box.run.resolve("e01/checkpoint.json"))
+                    .replace("\"path\": \"model.json\"", "\"path\": \"../../../outside/passwd\"")
                 Files.writeString(box.run.resolve("e01/checkpoint.json"), hostile)
-                w.delete("e01")
-                w.manifest.checkpoints.map { it.path } shouldContainExactly listOf("e02")
+                w.save("e03", 3, release = listOf("e01"))
+                w.release().shouldBeEmpty()
+                w.manifest.checkpoints.map { it.path } shouldContainExactly listOf("e02", "e03")
             }
             Files.readString(box.outside.resolve("passwd")) shouldBe "root:x:0:0"
             Files.exists(box.run.resolve("e01/model.json")) shouldBe true
         }
     }
 
-    test("a symbolic link inside the run is never followed by retention or the reader") {
+    test("a symbolic link inside the run is never followed by releases or the reader") {
         sandboxed { box ->
             box.plantOutside()
             openWriter(box.run).use { w ->
-                w.commit(box.run.resolve("d/e01"), info(1), model("1"))
-                w.commit(box.run.resolve("e02"), info(2), model("2"))
+                w.save("d/e01", 1)
+                w.save("e02", 2)
                 // Replace the checkpoint's parent with a link to a look-alike outside the run.
                 Files.createDirectories(box.outside.resolve("e01"))
                 Files.copy(box.run.resolve("d/e01/checkpoint.json"), box.outside.resolve("e01/checkpoint.json"))
                 Files.writeString(box.outside.resolve("e01/model.json"), "outside")
                 deleteTree(box.run.resolve("d"))
                 Files.createSymbolicLink(box.run.resolve("d"), box.outside)
-                shouldThrow<CorruptRunException> { w.delete("d/e01") }.message shouldContain "symbolic link"
-                w.manifest.checkpoints.map { it.path } shouldContainExactly listOf("d/e01", "e02")
+                w.save("e03", 3, release = listOf("d/e01"))
+                w.release().shouldBeEmpty() // refused with a warning, left in place
             }
-            shouldThrow<CorruptRunException> { RunReader.open(box.run) }.message shouldContain "symbolic link"
             Files.readString(box.outside.resolve("e01/model.json")) shouldBe "outside"
+        }
+    }
+
+    test("a reader refuses a listed checkpoint path through a symbolic link") {
+        sandboxed { box ->
+            box.plantOutside()
+            openWriter(box.run).use { it.save("d/e01", 1) }
+            deleteTree(box.run.resolve("d"))
+            Files.createSymbolicLink(box.run.resolve("d"), box.outside)
+            shouldThrow<CorruptRunException> { reader(box.run) }.message shouldContain "symbolic link"
         }
     }
 
     test("opening a writer removes ckpt's own leftovers and nothing that merely looks similar") {
         sandboxed { box ->
-            openWriter(box.run).use { it.commit(box.run.resolve("e01"), info(1), model("1")) }
+            openWriter(box.run).use { it.save("e01", 1) }
             val temp = box.run.resolve(".e02.ckpt-tmp-0123456789abcdef")
             Files.createDirectories(temp.resolve("variables"))
             Files.writeString(temp.resolve("variables/x"), "partial")
@@ -406,14 +479,30 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
         }
     }
 
+    test("opening a writer keeps a copy someone made of a recorded checkpoint, and checkpoints of other runs") {
+        sandboxed { box ->
+            openWriter(box.run).use { w ->
+                w.commit("e01", facts(1), model("1"), RunChange(null, emptyList(), StoredEngineState(0, 1, 0, 0, 10, null, null)))
+            }
+            // A user's copy (same run, an old step) and a checkpoint of another run (another run id).
+            copyTree(box.run.resolve("e01"), box.run.resolve("e01-copy"))
+            val other = box.base.resolve("other")
+            openWriter(other).use { it.save("e09", 9) }
+            copyTree(other.resolve("e09"), box.run.resolve("e09"))
+            openWriter(box.run).use { }
+            Files.exists(box.run.resolve("e01-copy/model.json")) shouldBe true
+            Files.exists(box.run.resolve("e09/model.json")) shouldBe true
+        }
+    }
+
     test("a second writer is refused, naming the run and the holder, until the first closes") {
         sandboxed { box ->
             val first = openWriter(box.run)
-            val error = shouldThrow<RunLockedException> { RunWriter.open(box.run, "fp-1") }
+            val error = shouldThrow<RunLockedException> { RunWriter.open(FileRunStore(box.run), "fp-1") }
             error.message shouldContain box.run.toString()
             error.holder shouldBe "test owner pid 42"
             first.close()
-            RunWriter.open(box.run, "fp-1").close()
+            RunWriter.open(FileRunStore(box.run), "fp-1").close()
         }
     }
 
@@ -421,17 +510,25 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
         sandboxed { box ->
             val w = openWriter(box.run)
             w.close()
-            shouldThrow<IllegalStateException> { w.commit(box.run.resolve("e01"), info(1), model("1")) }
-                .message shouldContain "closed"
+            shouldThrow<IllegalStateException> { w.save("e01", 1) }.message shouldContain "closed"
+        }
+    }
+
+    test("a run directory that is a regular file is refused with what to do") {
+        sandboxed { box ->
+            Files.createDirectories(box.run.parent)
+            Files.writeString(box.run, "not a directory")
+            val error = shouldThrow<IOException> { openWriter(box.run) }
+            error.message shouldBe "run directory ${box.run} cannot be used: ${box.run} is a file, not a directory, and ckpt " +
+                "keeps a run's manifest and checkpoints in a directory; move that file away, or choose another filepath or directory"
+            Files.readString(box.run) shouldBe "not a directory"
         }
     }
 
     test("verify reports a flipped byte, a missing file, a missing checkpoint.json and a missing directory") {
         sandboxed { box ->
             openWriter(box.run).use { w ->
-                listOf("ok", "flipped", "nofile", "nometa", "gone").forEachIndexed { i, p ->
-                    w.commit(box.run.resolve(p), info(i), model("content-$p"))
-                }
+                listOf("ok", "flipped", "nofile", "nometa", "gone").forEachIndexed { i, p -> w.save(p, i, "content-$p") }
             }
             val kernel = box.run.resolve("flipped/variables/dense.kernel")
             val bytes = Files.readAllBytes(kernel)
@@ -442,7 +539,7 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
             Files.delete(box.run.resolve("nometa/checkpoint.json"))
             deleteTree(box.run.resolve("gone"))
 
-            val report = RunReader.open(box.run).verify()
+            val report = reader(box.run).verify()
             report.status("ok") shouldBe CheckpointStatus.Ok
             report.status("flipped") shouldBe CheckpointStatus.Corrupt("variables/dense.kernel", expected, sha256(bytes))
             report.status("nofile") shouldBe CheckpointStatus.Incomplete("model.json")
@@ -454,20 +551,20 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
 
     test("verify and metadata refuse a checkpoint.json edited after the commit") {
         sandboxed { box ->
-            openWriter(box.run).use { it.commit(box.run.resolve("e01"), info(1), model("1")) }
+            openWriter(box.run).use { it.save("e01", 1) }
             val file = box.run.resolve("e01/checkpoint.json")
             Files.writeString(file, Files.readString(file).replace("\"epoch\": 1", "\"epoch\": 9"))
-            val run = RunReader.open(box.run)
+            val run = reader(box.run)
             run.verify().status("e01").shouldBeInstanceOf<CheckpointStatus.Corrupt>().file shouldBe "checkpoint.json"
-            shouldThrow<CorruptRunException> { run.latest()!!.metadata() }.message shouldContain "changed after the commit"
+            shouldThrow<CorruptRunException> { run.metadata(run.latest()!!) }.message shouldContain "changed after the commit"
         }
     }
 
     test("opening a directory that is not a run is a clear error") {
         sandboxed { box ->
-            shouldThrow<java.nio.file.NoSuchFileException> { RunReader.open(box.base.resolve("nope")) }
+            shouldThrow<java.nio.file.NoSuchFileException> { reader(box.base.resolve("nope")) }.message shouldContain "no run here"
             Files.createDirectories(box.run)
-            shouldThrow<java.nio.file.NoSuchFileException> { RunReader.open(box.run) }.message shouldContain "manifest.json"
+            shouldThrow<java.nio.file.NoSuchFileException> { reader(box.run) }.message shouldContain "manifest.json"
         }
     }
 
@@ -479,8 +576,8 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
                 Files.writeString(box.run.resolve("manifest.json"), case.json)
                 val outsideBefore = snapshot(box.outside)
                 val runBefore = snapshot(box.run)
-                val readError = shouldThrow<CorruptRunException> { RunReader.open(box.run) }
-                readError.file shouldBe box.run.resolve("manifest.json")
+                val readError = shouldThrow<CorruptRunException> { reader(box.run) }
+                readError.file shouldBe box.run.resolve("manifest.json").toString()
                 readError.message shouldContain "manifest.json"
                 readError.message shouldContain case.expected
                 val writeError = shouldThrow<CorruptRunException> { openWriter(box.run) }
@@ -493,31 +590,30 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
         }
     }
 
-    test("updating the engine state rewrites only the manifest") {
-        sandboxed { box ->
-            openWriter(box.run).use { w ->
-                w.commit(box.run.resolve("e01"), info(1), model("1"))
-                w.updateEngineState(JsonPrimitive("after epoch 2"))
-            }
-            RunReader.open(box.run).manifest.engineState shouldBe JsonPrimitive("after epoch 2")
-            RunReader.open(box.run).manifest.checkpoints.size shouldBe 1
-        }
-    }
-
     test("a reader opened during a crashed overwrite reads the recorded version from its backup") {
         sandboxed { box ->
-            openWriter(box.run).use { it.commit(box.run.resolve("best"), info(1, best = true), model("old")) }
+            openWriter(box.run).use { it.save("best", 1, "old", best = true) }
             val crashed = openWriter(box.run, crashAt(StorageStep.MOVE_INTO_PLACE))
-            shouldThrow<SimulatedCrash> { crashed.commit(box.run.resolve("best"), info(2, best = true), model("new")) }
+            shouldThrow<SimulatedCrash> { crashed.save("best", 2, "new", best = true) }
             crashed.close()
             Files.exists(box.run.resolve("best")) shouldBe false
-            val best = RunReader.open(box.run).best()!!
-            best.directory shouldNotBe box.run.resolve("best")
-            Files.readString(best.file("model.json")) shouldBe "old"
-            best.verify() shouldBe CheckpointStatus.Ok
+            val run = reader(box.run)
+            val best = run.best()!!
+            (run.store as FileRunStore).directory(best.path, best.checkpointSha256) shouldNotBe box.run.resolve("best")
+            String(run.store.readFile(best.path, best.checkpointSha256, "model.json")) shouldBe "old"
+            run.verify(best) shouldBe CheckpointStatus.Ok
         }
     }
 })
+
+internal fun copyTree(from: java.nio.file.Path, to: java.nio.file.Path) {
+    Files.walk(from).use { paths ->
+        paths.forEach { p ->
+            val target = to.resolve(from.relativize(p).toString())
+            if (Files.isDirectory(p)) Files.createDirectories(target) else Files.copy(p, target)
+        }
+    }
+}
 
 data class HostileManifest(val name: String, val json: String, val expected: String) {
     override fun toString() = name
@@ -527,35 +623,56 @@ private const val SHA = "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 
 private fun manifestText(
     path: String = "\"e01\"",
-    version: String = "1",
+    version: String = "2",
     best: String = path,
     epoch: String = "1",
     extra: String = "",
     sha: String = SHA,
-) = """{"formatVersion": $version, "policyFingerprint": "fp", "best": $best, "latest": $path,
-  "checkpoints": [{"path": $path, "kind": "weights", "epoch": $epoch, "batch": null, "step": 10,
+    facts: String? = null,
+) = """{"formatVersion": $version, "runId": "r1", "policyFingerprint": "fp", "best": $best, "latest": $path,
+  "checkpoints": [{"path": $path, "checkpointSha256": $sha, "facts": ${facts ?: """{"kind": "weights", "epoch": $epoch,
+    "batch": null, "step": 10, "metrics": {"loss": 0.5}, "monitor": "loss", "monitorValue": 0.5, "best": true,
+    "createdAt": "2024-05-01T12:00:00Z"}"""}}],
+  "releasing": [], "engineState": null$extra}
+"""
+
+private fun manifestTextV1(path: String = "\"e01\"") = """{"formatVersion": 1, "policyFingerprint": "fp", "best": $path, "latest": $path,
+  "checkpoints": [{"path": $path, "kind": "weights", "epoch": 1, "batch": null, "step": 10,
     "metrics": {"loss": 0.5}, "monitor": "loss", "monitorValue": 0.5, "createdAt": "2024-05-01T12:00:00Z",
-    "checkpointSha256": $sha}],
-  "engineState": null$extra}
+    "checkpointSha256": $SHA}],
+  "engineState": null}
 """
 
 val HOSTILE_MANIFESTS: List<HostileManifest> = listOf(
     HostileManifest("truncated JSON", manifestText().take(120), "not valid JSON"),
     HostileManifest("empty file", "", "is empty"),
     HostileManifest("not an object", "[1, 2]", "must hold a JSON object"),
-    HostileManifest("unknown formatVersion", manifestText(version = "7"), "unsupported formatVersion 7"),
+    HostileManifest("unknown formatVersion", manifestText(version = "7"), "unsupported formatVersion 7; this version of ckpt reads formatVersion 1 and 2"),
     HostileManifest("formatVersion as a string", manifestText(version = "\"1\""), "formatVersion must be an integer"),
     HostileManifest("missing formatVersion", "{\"checkpoints\": []}", "formatVersion must be an integer"),
     HostileManifest("epoch of the wrong type", manifestText(epoch = "\"one\""), "epoch"),
-    HostileManifest("negative epoch", manifestText(epoch = "-1"), "epoch of \"e01\" must be >= 0"),
-    HostileManifest("checkpoints of the wrong type", """{"formatVersion": 1, "policyFingerprint": "fp", "checkpoints": "e01"}""", "checkpoints"),
+    HostileManifest("negative epoch", manifestText(epoch = "-1"), "epoch must be >= 0"),
+    HostileManifest("checkpoints of the wrong type", """{"formatVersion": 2, "runId": "r", "policyFingerprint": "fp", "checkpoints": "e01"}""", "checkpoints must be a JSON array"),
+    HostileManifest(
+        "an entry without facts",
+        """{"formatVersion": 2, "runId": "r", "policyFingerprint": "fp", "checkpoints": [{"path": "e01", "checkpointSha256": $SHA}]}""",
+        "checkpoints[0] (\"e01\") lacks the required field facts",
+    ),
+    HostileManifest("facts without epoch and step", manifestText(facts = """{"kind": "weights", "batch": null, "metrics": {}, "monitor": null,
+        "monitorValue": null, "best": false, "createdAt": "2024-05-01T12:00:00Z"}"""), "checkpoints[0] (\"e01\").facts lacks the required fields epoch, step"),
+    HostileManifest(
+        "format 1 entry without its sha",
+        manifestTextV1().replace(Regex(""",\s*"checkpointSha256": "a+""""), ""),
+        "checkpoints[0] (\"e01\") lacks the required field checkpointSha256",
+    ),
     HostileManifest("parent-directory path", manifestText(path = "\"../outside\""), "must not contain \"..\""),
+    HostileManifest("format 1 parent-directory path", manifestTextV1(path = "\"../outside\""), "must not contain \"..\""),
     HostileManifest("nested parent-directory path", manifestText(path = "\"a/../../outside\""), "must not contain \"..\""),
     HostileManifest("absolute path", manifestText(path = "\"/etc/passwd\""), "must be relative"),
     HostileManifest("backslash path", manifestText(path = "\"..\\\\outside\""), "backslash"),
     HostileManifest("best not among the checkpoints", manifestText(best = "\"e09\""), "best \"e09\" is not one of the checkpoints"),
     HostileManifest("malformed checksum", manifestText(sha = "\"xyz\""), "checkpointSha256"),
-    HostileManifest("unknown field", manifestText(extra = ", \"deleteEverything\": true"), "deleteEverything"),
+    HostileManifest("unknown field", manifestText(extra = ", \"deleteEverything\": true"), "the file has the unknown field 'deleteEverything'"),
     HostileManifest("metric as an arbitrary string", manifestText().replace("\"loss\": 0.5", "\"loss\": \"big\""), "metric value"),
 )
 
@@ -572,12 +689,12 @@ class OsFileLockTest : FunSpec({
             Files.writeString(lockFile, "pid 777 on another host")
             java.nio.channels.FileChannel.open(lockFile, java.nio.file.StandardOpenOption.WRITE).use { channel ->
                 channel.lock().use {
-                    val error = shouldThrow<RunLockedException> { RunWriter.open(box.run, "fp") }
+                    val error = shouldThrow<RunLockedException> { RunWriter.open(FileRunStore(box.run), "fp") }
                     error.holder shouldBe "pid 777 on another host"
                     error.message shouldContain "one writer at a time"
                 }
             }
-            RunWriter.open(box.run, "fp").close()
+            RunWriter.open(FileRunStore(box.run), "fp").close()
         }
     }
 })

@@ -2,6 +2,7 @@ package dev.ckpt.storage
 
 import com.google.common.jimfs.Configuration
 import com.google.common.jimfs.Jimfs
+import dev.ckpt.CheckpointKind
 import java.io.IOException
 import java.nio.file.FileSystem
 import java.nio.file.FileVisitResult
@@ -42,24 +43,49 @@ internal class SimulatedCrash(step: StorageStep) : Error("simulated crash before
 val FIXED_CLOCK: Clock = Clock.fixed(Instant.parse("2024-05-01T12:00:00Z"), ZoneOffset.UTC)
 
 internal fun openWriter(root: Path, hook: (StorageStep) -> Unit = {}): RunWriter =
-    RunWriter.open(root, "fp-1", FIXED_CLOCK, "test owner pid 42", hook)
+    RunWriter.open(FileRunStore(root), "fp-1", FIXED_CLOCK, "test owner pid 42", hook)
 
-internal fun crashAt(step: StorageStep): (StorageStep) -> Unit = { if (it == step) throw SimulatedCrash(it) }
+internal fun reader(root: Path): RunReader = RunReader.open(FileRunStore(root))
+
+internal fun crashAt(step: StorageStep, nth: Int = 1): (StorageStep) -> Unit {
+    var seen = 0
+    return { if (it == step && ++seen == nth) throw SimulatedCrash(it) }
+}
 
 internal fun faultAt(step: StorageStep): (StorageStep) -> Unit = { if (it == step) throw IOException("injected fault before $step") }
 
-/** A model writer producing two files, one in a subdirectory, whose content identifies the version. */
-fun model(content: String): CheckpointFilesWriter = CheckpointFilesWriter { dir ->
-    Files.writeString(dir.resolve("model.json"), content)
-    Files.createDirectories(dir.resolve("variables"))
-    Files.writeString(dir.resolve("variables/dense.kernel"), content.reversed() + "#kernel")
-}
+/** Two model files, one in a subdirectory, whose content identifies the version. */
+internal fun model(content: String): List<CheckpointFile> = listOf(
+    CheckpointFile("model.json") { content.toByteArray() },
+    CheckpointFile("variables/dense.kernel") { (content.reversed() + "#kernel").toByteArray() },
+)
 
-fun info(epoch: Int, best: Boolean = false, metrics: Map<String, Double> = mapOf("val_accuracy" to epoch / 100.0)) =
-    CheckpointInfo(
-        kind = CheckpointKind.WEIGHTS, epoch = epoch, step = epoch * 10L, metrics = metrics,
-        monitor = "val_accuracy", best = best,
+internal fun facts(epoch: Int, best: Boolean = false, metrics: Map<String, Double> = mapOf("val_accuracy" to epoch / 100.0)) =
+    CheckpointFacts(
+        kind = CheckpointKind.WEIGHTS, epoch = epoch, batch = null, step = epoch * 10L, metrics = metrics,
+        monitor = "val_accuracy", monitorValue = metrics["val_accuracy"], best = best, createdAt = Instant.EPOCH,
     )
+
+/**
+ * Commits a checkpoint as the engine would plan it: [best] makes it the best; otherwise the best stays, unless it
+ * is overwritten here or released.
+ */
+internal fun RunWriter.save(
+    path: String,
+    epoch: Int,
+    content: String = "v$epoch",
+    best: Boolean = false,
+    release: List<String> = emptyList(),
+    metrics: Map<String, Double> = mapOf("val_accuracy" to epoch / 100.0),
+    files: List<CheckpointFile> = model(content),
+): ManifestEntry {
+    val bestAfter = when {
+        best -> path
+        manifest.best == path || manifest.best in release -> null
+        else -> manifest.best
+    }
+    return commit(path, facts(epoch, best, metrics), files, RunChange(bestAfter, release, null))
+}
 
 /** Every path under [root] (relative, '/'-separated) with its content; directories end with '/'. */
 fun snapshot(root: Path): Map<String, String> {
@@ -84,6 +110,18 @@ private val LEFTOVER = Regex("""\.ckpt-(tmp|bak)-[0-9a-f]{16}$""")
 
 /** ckpt's transient names anywhere under [root]. */
 fun leftovers(root: Path): List<String> = snapshot(root).keys.filter { LEFTOVER.containsMatchIn(it.trimEnd('/').substringAfterLast('/')) }
+
+/**
+ * Directories under [root] holding a `checkpoint.json` that the manifest does not list, neither as kept nor as
+ * being released: what a crash must never leave behind.
+ */
+fun unlistedCheckpoints(root: Path): List<String> {
+    val manifest = reader(root).manifest
+    val listed = (manifest.checkpoints + manifest.releasing).map { it.path }.toSet()
+    return snapshot(root).keys.filter { it.endsWith("/checkpoint.json") }
+        .map { it.removeSuffix("/checkpoint.json") }
+        .filter { it !in listed && !LEFTOVER.containsMatchIn(it.substringAfterLast('/')) }
+}
 
 fun deleteTree(root: Path) {
     if (!Files.exists(root)) return

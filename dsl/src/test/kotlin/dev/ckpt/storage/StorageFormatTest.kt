@@ -1,5 +1,6 @@
 package dev.ckpt.storage
 
+import dev.ckpt.CheckpointKind
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.shouldBe
@@ -18,12 +19,9 @@ import io.kotest.property.arbitrary.string
 import io.kotest.property.checkAll
 import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.JsonPrimitive
-import kotlinx.serialization.json.buildJsonObject
 import kotlinx.serialization.json.jsonArray
 import kotlinx.serialization.json.jsonObject
-import kotlinx.serialization.json.put
 import java.nio.file.Files
-import java.nio.file.Path
 import java.time.Instant
 
 /** Pins the on-disk JSON field names (the README documents them) and the manifest round trip. */
@@ -32,22 +30,26 @@ class StorageFormatTest : FunSpec({
     test("manifest.json and checkpoint.json carry exactly the documented fields, in order") {
         JimfsSandbox().use { box ->
             openWriter(box.run).use { w ->
-                w.commit(box.run.resolve("e01"), info(1, best = true), buildJsonObject { put("k", 1) }, model("m"))
+                w.commit("e01", facts(1, best = true), model("m"), RunChange("e01", emptyList(), StoredEngineState(0, 1, 3, 0, 4, 0.01, null)))
             }
             val manifest = StorageJson.parseToJsonElement(Files.readString(box.run.resolve("manifest.json"))).jsonObject
             manifest.keys.toList() shouldContainExactly
-                listOf("formatVersion", "policyFingerprint", "best", "latest", "checkpoints", "engineState")
-            manifest["checkpoints"]!!.jsonArray[0].jsonObject.keys.toList() shouldContainExactly listOf(
-                "path", "kind", "epoch", "batch", "step", "metrics", "monitor", "monitorValue", "createdAt", "checkpointSha256",
+                listOf("formatVersion", "runId", "policyFingerprint", "best", "latest", "checkpoints", "releasing", "engineState")
+            val entry = manifest["checkpoints"]!!.jsonArray[0].jsonObject
+            entry.keys.toList() shouldContainExactly listOf("path", "checkpointSha256", "facts")
+            val factFields = listOf("kind", "epoch", "batch", "step", "metrics", "monitor", "monitorValue", "best", "createdAt", "modelClass")
+            entry["facts"]!!.jsonObject.keys.toList() shouldContainExactly factFields
+            manifest["engineState"]!!.jsonObject.keys.toList() shouldContainExactly listOf(
+                "currentEpoch", "completedEpochs", "lastBatchSeen", "batchesSinceSave", "globalStep", "best", "intervalAnchorMillis",
             )
             val meta = StorageJson.parseToJsonElement(Files.readString(box.run.resolve("e01/checkpoint.json"))).jsonObject
-            meta.keys.toList() shouldContainExactly listOf(
-                "formatVersion", "kind", "epoch", "batch", "step", "metrics", "monitor", "best", "createdAt", "files",
-            )
+            meta.keys.toList() shouldContainExactly listOf("formatVersion", "runId", "facts", "files")
+            meta["facts"]!!.jsonObject.keys.toList() shouldContainExactly factFields
             (meta["files"]!!.jsonArray[0] as JsonObject).keys.toList() shouldContainExactly listOf("path", "size", "sha256")
-            meta["kind"] shouldBe JsonPrimitive("weights")
-            meta["createdAt"] shouldBe JsonPrimitive("2024-05-01T12:00:00Z")
-            manifest["formatVersion"] shouldBe JsonPrimitive(1)
+            meta["facts"]!!.jsonObject["kind"] shouldBe JsonPrimitive("weights")
+            meta["facts"]!!.jsonObject["createdAt"] shouldBe JsonPrimitive("2024-05-01T12:00:00Z")
+            meta["runId"] shouldBe manifest["runId"]
+            manifest["formatVersion"] shouldBe JsonPrimitive(2)
         }
     }
 
@@ -58,21 +60,25 @@ class StorageFormatTest : FunSpec({
             Arb.int(0..1000), Arb.int(0..100).orNull(), Arb.long(0L..1_000_000L), Arb.enum<CheckpointKind>(), metrics, metric.orNull(),
         ) { epoch, batch, step, kind, ms, mv ->
             ManifestEntry(
-                path = "e$epoch", kind = kind, epoch = epoch, batch = batch, step = step, metrics = ms, monitor = "loss",
-                monitorValue = mv, createdAt = Instant.ofEpochSecond(step), checkpointSha256 = "%064x".format(step),
+                "e$epoch", "%064x".format(step),
+                CheckpointFacts(kind, epoch, batch, step, ms, "loss", mv, epoch % 2 == 0, Instant.ofEpochSecond(step), "Sequential"),
             )
         }
         checkAll(200, Arb.list(entry, 0..6), Arb.boolean(), Arb.string(0..20)) { raw, pickBest, fingerprint ->
             val entries = raw.distinctBy { it.path }
+            val (kept, releasing) = entries.withIndex().partition { it.index % 3 != 2 }.let { (a, b) -> a.map { it.value } to b.map { it.value } }
             val manifest = Manifest(
+                runId = "run-$fingerprint",
                 policyFingerprint = fingerprint,
-                best = entries.firstOrNull()?.path?.takeIf { pickBest },
-                latest = entries.lastOrNull()?.path,
-                checkpoints = entries,
-                engineState = buildJsonObject { put("n", entries.size) },
+                best = kept.firstOrNull()?.path?.takeIf { pickBest },
+                latest = kept.lastOrNull()?.path,
+                checkpoints = kept,
+                releasing = releasing,
+                engineState = StoredEngineState(1, 2, 3, 4, 5, Double.NaN, 6L).toJson(),
             )
-            val bytes = encodeBytes(Manifest.serializer(), manifest)
-            decodeStrict(Path.of("manifest.json"), bytes, Manifest.serializer()) shouldBe manifest
+            val decoded = Codecs.decodeManifest("manifest.json", Codecs.encode(manifest))
+            decoded shouldBe manifest
+            StoredEngineState.of(decoded.engineState!!, "manifest.json").best!!.isNaN() shouldBe true
         }
     }
 })
