@@ -1,7 +1,7 @@
 // Declares a checkpoint policy, trains the digits classifier, and restores the best checkpoint.
 // Run from the repository root:
-//   mvn -B -q -pl samples -am compile exec:java -Dexec.mainClass=dev.ckpt.samples.RunScript \
-//       -Dexec.args=samples/src/main/scripts/digits.ckpt.kts
+//   mvn -B -q -pl samples -am test-compile exec:exec -Dexec.classpathScope=test -Dexec.mainClass=dev.ckpt.samples.RunScript \
+//       -Dsample.args=samples/src/main/scripts/digits.ckpt.kts
 import dev.ckpt.Checkpoints
 import dev.ckpt.checkpoint
 import dev.ckpt.samples.Digits

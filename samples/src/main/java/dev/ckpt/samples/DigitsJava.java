@@ -18,7 +18,7 @@ import org.jetbrains.kotlinx.dl.api.core.Sequential;
  * and {@code Checkpoints.open} to restore the best model.
  *
  * <p>Run from the repository root:
- * {@code mvn -q -pl samples -am compile exec:java -Dexec.mainClass=dev.ckpt.samples.DigitsJava}
+ * {@code mvn -B -q -pl samples -am compile exec:exec -Dexec.mainClass=dev.ckpt.samples.DigitsJava}
  */
 public final class DigitsJava {
     private DigitsJava() {
@@ -42,7 +42,7 @@ public final class DigitsJava {
                 .retention(Retention.keepAll().withKeepBest(2))
                 .verbose(true)
                 .build();
-        CheckpointCallback saver = Ckpt.callback(policy, Ckpt.options().listener(out::println));
+        CheckpointCallback saver = Ckpt.callback(policy, Ckpt.options().listener(message -> out.println("ckpt | " + message)));
 
         try (Sequential model = DigitsModel.create()) {
             DigitsModel.compile(model);

@@ -14,14 +14,14 @@ import kotlin.system.exitProcess
  * `val_accuracy` and the last three kept), prints what was saved and why, then restores the best
  * checkpoint into a fresh model and checks its validation accuracy against the logged one.
  *
- * Run from the repository root: `mvn -q -pl samples -am compile exec:java`. Output goes to
- * `runs/digits` (replaced on each run).
+ * Run from the repository root: `mvn -B -q -pl samples -am compile exec:exec`. Output goes to
+ * `runs/digits` (replaced on each run); optional arguments: the run directory and the number of epochs.
  */
 public fun main(args: Array<String>) {
-    val dir = Path.of(args.getOrNull(0) ?: "runs/digits")
+    val dir = Path.of(args.getOrNull(0)?.takeIf { it.isNotBlank() } ?: "runs/digits")
     val epochs = args.getOrNull(1)?.toInt() ?: 15
     val outcome = runDigits(dir, epochs, System.out)
-    exitProcess(if (outcome.restoredMatchesLogged && outcome.restoredAccuracy >= 0.9) 0 else 1)
+    exitProcess(if (outcome.restoredMatchesLogged) 0 else 1)
 }
 
 /** What the sample measured: the best checkpoint's logged accuracy and the restored model's. */
@@ -51,7 +51,7 @@ public fun runDigits(runDirectory: Path, epochs: Int, out: PrintStream): DigitsO
         keepBest = 1
         keepLast = 3
         verbose = true
-        onMessage { out.println(it) }
+        onMessage { out.println("ckpt | $it") }
     }
     DigitsModel.create().use { model ->
         DigitsModel.compile(model)
@@ -64,7 +64,7 @@ public fun runDigits(runDirectory: Path, epochs: Int, out: PrintStream): DigitsO
 
     val run = Checkpoints.open(runDirectory)
     out.println()
-    out.println("Saved ${saver.saved.size} checkpoints; retention (${saver.policy.retention().summary()}) kept ${run.all.size}, listed in ${run.directory.resolve("manifest.json")}:")
+    out.println("Saved ${saver.saved.size} checkpoints; retention (${saver.policy.retention().summary()}) kept ${run.all.size}, listed in ${run.location}/manifest.json:")
     for (c in run.all) {
         out.println("  %-20s epoch %2d  val_accuracy %.4f%s".format(c.path, c.epoch, c.metrics.getValue("val_accuracy"), if (c.isBest) "  <- best" else ""))
     }

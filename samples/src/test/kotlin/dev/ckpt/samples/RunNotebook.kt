@@ -12,8 +12,8 @@ import kotlin.system.exitProcess
  * JVM's classpath (see [NotebookScript] for what is stripped).
  *
  * ```
- * mvn -B -q -pl samples -am compile exec:java -Dexec.mainClass=dev.ckpt.samples.RunNotebook \
- *     -Dexec.args=samples/notebooks/restore-best.ipynb
+ * mvn -B -q -pl samples -am test-compile exec:exec -Dexec.classpathScope=test -Dexec.mainClass=dev.ckpt.samples.RunNotebook \
+ *     -Dsample.args=samples/notebooks/restore-best.ipynb
  * ```
  *
  * Diagnostics name the notebook cell and the line inside it; the exit status is 1 when a cell does

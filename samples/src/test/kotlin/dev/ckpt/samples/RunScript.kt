@@ -11,8 +11,8 @@ import kotlin.system.exitProcess
  * Runs one `.ckpt.kts` sample script with the embedded Kotlin scripting host on this JVM's classpath.
  *
  * ```
- * mvn -B -q -pl samples -am compile exec:java -Dexec.mainClass=dev.ckpt.samples.RunScript \
- *     -Dexec.args=samples/src/main/scripts/digits.ckpt.kts
+ * mvn -B -q -pl samples -am test-compile exec:exec -Dexec.classpathScope=test -Dexec.mainClass=dev.ckpt.samples.RunScript \
+ *     -Dsample.args=samples/src/main/scripts/digits.ckpt.kts
  * ```
  *
  * Compiler diagnostics go to stderr as `file:line:column: error: message`; the exit status is 1 when
