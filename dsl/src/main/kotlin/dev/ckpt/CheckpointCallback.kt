@@ -1,5 +1,7 @@
 package dev.ckpt
 
+import dev.ckpt.core.engine.EngineState
+import dev.ckpt.core.engine.RunCheckpoints
 import dev.ckpt.core.policy.CheckpointPolicy
 import org.jetbrains.kotlinx.dl.api.core.callback.Callback
 import org.jetbrains.kotlinx.dl.api.core.history.BatchTrainingEvent
@@ -34,6 +36,9 @@ public class CheckpointCallback internal constructor(
 
     /** Paths (as the template formats them) of the checkpoints this callback has committed, in order. */
     public val saved: List<String> get() = savedPaths.toList()
+
+    /** The engine's counters and kept checkpoints as the training in progress sees them; null outside `fit`. */
+    internal fun engineView(): Pair<EngineState, RunCheckpoints>? = session?.engineView()
 
     override fun onTrainBegin() {
         session?.close()

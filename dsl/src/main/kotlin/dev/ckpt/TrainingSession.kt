@@ -3,6 +3,7 @@ package dev.ckpt
 import dev.ckpt.core.engine.CheckpointEngine
 import dev.ckpt.core.engine.Decision
 import dev.ckpt.core.engine.EngineState
+import dev.ckpt.core.engine.RunCheckpoints
 import dev.ckpt.core.policy.CheckpointPolicy
 import dev.ckpt.kotlindl.ModelSnapshot
 import dev.ckpt.kotlindl.Models
@@ -39,6 +40,8 @@ internal class TrainingSession private constructor(
     private val epochOffset = engine.state().completedEpochs()
     private val configuration: String? by lazy { ModelSnapshot.configurationOf(model) }
     private val kind = if (policy.saveWeightsOnly()) CheckpointKind.WEIGHTS else CheckpointKind.FULL
+
+    fun engineView(): Pair<EngineState, RunCheckpoints> = engine.state() to engine.checkpoints()
 
     fun onEpochBegin(kotlinDlEpoch: Int) {
         settle(queue.poll())

@@ -1,7 +1,7 @@
 package dev.ckpt.durability
 
 import dev.ckpt.Checkpoints
-import dev.ckpt.Fixtures
+import dev.ckpt.kotlindl.Digits
 import dev.ckpt.checkpoint
 import dev.ckpt.storage.copyTree
 import dev.ckpt.CheckpointStatus
@@ -89,7 +89,7 @@ class CrashSpec : FunSpec({
     }
 
     test("a crash between a commit and its retention's deletions: the resumed run deletes what was released") {
-        val (train, valid) = Fixtures.digits
+        val (train, valid) = (Digits.train() to Digits.validation())
         val base = tempdir().toPath()
         val run = base.resolve("runs/rel")
         val side = tempdir().toPath().resolve("at-e01")
@@ -99,7 +99,7 @@ class CrashSpec : FunSpec({
                 if (epoch == 1) copyTree(run, side)
             }
         }
-        Fixtures.compiled().use { it.fit(train, valid, 2, 32, 64, listOf(saver(), copier)) }
+        Digits.newCompiledModel().use { it.fit(train, valid, 2, 32, 64, listOf(saver(), copier)) }
         withClue("precondition: e02 improved on e01, so retention released e01") {
             Checkpoints.open(run).all.map { it.path } shouldContainExactly listOf("e02")
         }
@@ -113,7 +113,7 @@ class CrashSpec : FunSpec({
         Checkpoints.open(run).all.map { it.path } shouldContainExactly listOf("e02")
         Checkpoints.open(run).verify().allOk shouldBe true
 
-        Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(saver())) }
+        Digits.newCompiledModel().use { it.fit(train, valid, 1, 32, 64, listOf(saver())) }
         val after = Checkpoints.open(run)
         after.all.map { it.path } shouldNotContain "e01"
         run.resolve("e01").exists() shouldBe false
@@ -253,8 +253,8 @@ private class CrashLane(private val base: Path, private val random: Random, priv
         }
         val best = run.best()
         val latest = run.latest()
-        Fixtures.compiled().use { best.loadWeightsInto(it) }
-        Fixtures.compiled().use { latest.loadWeightsInto(it) }
+        Digits.newCompiledModel().use { best.loadWeightsInto(it) }
+        Digits.newCompiledModel().use { latest.loadWeightsInto(it) }
         val steps = run.all.map { it.step }
         withClue("latest is the newest listed checkpoint: $steps") { latest.step shouldBe steps.max() }
         return CrashPolicy.numbering(latest.path)
