@@ -20,8 +20,9 @@ import java.nio.file.StandardOpenOption.WRITE
  * // files == [modelConfig.json, variableNames.txt, dense_1_dense_kernel.txt, ...]
  * ```
  *
- * The files are exactly those KotlinDL's `save` writes, so `Sequential.loadDefaultModelConfiguration` and
- * `loadWeights` read them; because it goes through `java.nio.file`, it also writes to in-memory or other
+ * The files are those KotlinDL's `save` writes (byte for byte as on JDK 19+, whose `Float.toString` prints the
+ * shortest digits; on JDK 17 KotlinDL prints some values with more digits), so `Sequential.loadDefaultModelConfiguration`
+ * and `loadWeights` read them; because it goes through `java.nio.file`, it also writes to in-memory or other
  * non-default file systems. Every value round-trips bitwise. Line ends are always `\n`.
  *
  * It does not create, clean, fsync or rename directories, and writes no metadata of its own: the caller
