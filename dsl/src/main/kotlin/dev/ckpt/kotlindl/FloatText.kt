@@ -17,8 +17,9 @@ import java.util.stream.IntStream
  * values from 2^25 to 2^63); files it wrote (older checkpoints, KotlinDL's own `save` on JDK 17) read back alike.
  *
  * The reader finds tokens eight bytes at a time ([TextScan]) and parses them from the bytes with fastdoubleparser's
- * `JavaFloatParser`, which gives the bits `Float.parseFloat` gives; large files are parsed in slices on the
- * common fork-join pool and the calling thread.
+ * `JavaFloatParser`, which gives the bits `Float.parseFloat` gives. It can parse a large file in slices on several
+ * threads; by default it does not, because on the two shared cores it was measured on that was slower, not faster
+ * (FloatTextBenchmark).
  */
 internal object FloatText {
     /** The most bytes one value takes, separator not included. */
@@ -28,9 +29,6 @@ internal object FloatText {
 
     /** Values copied out of a buffer at a time. */
     private const val BATCH = 1024
-
-    /** Files smaller than this are parsed on the calling thread alone. */
-    private const val PARALLEL_MIN_BYTES = 1 shl 20
 
     /** The smallest slice of a file that [parse] hands to a thread. */
     private const val MIN_SLICE_BYTES = 1 shl 18
@@ -116,19 +114,17 @@ internal object FloatText {
     fun count(bytes: ByteArray): Int = TextScan.count(bytes, 0, bytes.size)
 
     /**
-     * Parses exactly [count] floats; the caller has checked the count with [count]. Files of a megabyte and more
-     * are parsed in slices in parallel.
+     * Parses exactly [count] floats on the calling thread; the caller has checked the count with [count].
      *
-     * @throws IOException naming [file] and the value if a token is not a float
+     * @throws IOException naming [file] and the value if a token is not a float, or if there are fewer than [count]
      */
-    fun parse(bytes: ByteArray, count: Int, file: String): FloatBuffer {
-        val slices = if (bytes.size < PARALLEL_MIN_BYTES) 1 else Runtime.getRuntime().availableProcessors()
-        return parse(bytes, count, file, slices)
-    }
+    fun parse(bytes: ByteArray, count: Int, file: String): FloatBuffer = parse(bytes, count, file, 1)
 
     /**
-     * As [parse], in at most [slices] slices (1: on the calling thread alone). The slices are parsed by the
-     * common fork-join pool and the calling thread.
+     * As [parse], in up to [slices] slices of at least 256 KiB parsed at once by the common fork-join pool and the
+     * calling thread (1: on the calling thread alone). Each slice ends at whitespace; the slices' tokens are
+     * counted first, in parallel too, to know where each slice's values go. If several tokens are not floats,
+     * the exception names the first.
      */
     fun parse(bytes: ByteArray, count: Int, file: String, slices: Int): FloatBuffer {
         val values = FloatArray(count)
@@ -138,13 +134,11 @@ internal object FloatText {
             if (parsed < count) throw IOException("$file: expected $count values, found $parsed")
             return FloatBuffer.wrap(values)
         }
-        // Slice ends sit on whitespace (or the end), so no token straddles two slices.
         val bounds = IntArray(n + 1)
         bounds[n] = bytes.size
         for (j in 1 until n) {
-            var b = maxOf((bytes.size.toLong() * j / n).toInt(), bounds[j - 1])
-            b = TextScan.tokenEnd(bytes, b, bytes.size)
-            bounds[j] = b
+            val b = maxOf((bytes.size.toLong() * j / n).toInt(), bounds[j - 1])
+            bounds[j] = TextScan.tokenEnd(bytes, b, bytes.size)
         }
         val counts = IntArray(n)
         IntStream.range(0, n).parallel().forEach { j -> counts[j] = TextScan.count(bytes, bounds[j], bounds[j + 1]) }
@@ -156,7 +150,8 @@ internal object FloatText {
         val failures = AtomicReferenceArray<IOException>(n)
         IntStream.range(0, n).parallel().forEach { j ->
             try {
-                parseRange(bytes, bounds[j], bounds[j + 1], values, firsts[j], minOf(counts[j], count - firsts[j]).coerceAtLeast(0), count, file)
+                val limit = minOf(counts[j], count - firsts[j]).coerceAtLeast(0)
+                parseRange(bytes, bounds[j], bounds[j + 1], values, firsts[j], limit, count, file)
             } catch (e: IOException) {
                 failures.set(j, e)
             }

@@ -23,8 +23,8 @@ import java.util.concurrent.Executors
  *   maxLength bytes and copies the text out; to reused array = FloatText.format(buffer, array, 0); 4 variables =
  *   the values split in four variables, each formatted into its thread's reused array, on a pool of two threads
  *   against the same four one after the other.
- * - parse: old = String + Float.parseFloat per token, new = FloatText.parse in one slice, and in as many slices
- *   as processors (the default above 1 MiB); count = FloatText.count, which the reader runs first.
+ * - parse: old = String + Float.parseFloat per token, new = FloatText.parse in one slice (what the reader does),
+ *   and in as many slices as processors; count = FloatText.count, which the reader runs first.
  */
 fun main(args: Array<String>) {
     val warmup = args.getOrNull(0)?.toInt() ?: 3
