@@ -59,15 +59,24 @@ public class CheckpointCallback internal constructor(
             active.close()
         } finally {
             finished += active.stats()
+            lastEngineView = active.engineView()
         }
     }
 
-    /** The engine's counters and kept checkpoints as the training in progress sees them; null outside `fit`. */
-    internal fun engineView(): Pair<EngineState, RunCheckpoints>? = session?.engineView()
+    /**
+     * The engine's counters and kept checkpoints as the training in progress sees them, or as the last one left
+     * them (every save applied) once it ended; null before any training.
+     */
+    internal fun engineView(): Pair<EngineState, RunCheckpoints>? = session?.engineView() ?: lastEngineView
+
+    private var lastEngineView: Pair<EngineState, RunCheckpoints>? = null
+
+    /** Runs on the writer before each commit (tests use it to hold a save in flight). */
+    internal var beforeCommit: ((String) -> Unit)? = null
 
     override fun onTrainBegin() {
         close()
-        session = TrainingSession.open(this, policy, options, messages, savedPaths)
+        session = TrainingSession.open(this, policy, options, messages, savedPaths, beforeCommit)
     }
 
     override fun onEpochBegin(epoch: Int, logs: TrainingHistory) {

@@ -93,11 +93,11 @@ public class CheckpointSpec internal constructor(
     public var clock: Clock = Clock.systemUTC()
 
     /**
-     * Write checkpoints on a background thread (true) or on the training thread (false). In the background, the
-     * training thread only copies the model's variables; at most one save is in flight, and a failure surfaces
-     * at the next training event or at train end.
+     * Write checkpoints on a background thread (true, the default) or on the training thread (false). In the
+     * background, the training thread only copies the model's variables; at most one save is in flight, and a
+     * failure surfaces at the next training event or at train end.
      */
-    public var async: Boolean = false
+    public var async: Boolean = true
 
     /** Receives each message the callback logs (see [onMessage]); null for none. */
     public var listener: CheckpointListener? = null

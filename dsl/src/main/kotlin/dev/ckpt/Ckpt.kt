@@ -64,11 +64,11 @@ public object Ckpt {
         /** Receives each decision message too (e.g. `System.out::println`). */
         public fun listener(listener: CheckpointListener): Options = Options(resume, directory, clock, onSaveError, listener, async)
 
-        /** Write checkpoints on a background thread (true) or on the training thread (false). */
+        /** Write checkpoints on a background thread (true, the default) or on the training thread (false). */
         public fun async(async: Boolean): Options = Options(resume, directory, clock, onSaveError, listener, async)
 
         internal companion object {
-            val DEFAULTS = Options(false, Path.of(""), Clock.systemUTC(), SaveErrorAction.STOP, null, false)
+            val DEFAULTS = Options(false, Path.of(""), Clock.systemUTC(), SaveErrorAction.STOP, null, true)
         }
     }
 }

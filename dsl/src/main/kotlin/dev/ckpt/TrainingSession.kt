@@ -35,6 +35,7 @@ internal class TrainingSession private constructor(
     private val names: LoggedNames,
     private val messages: Messages,
     private val saved: MutableList<String>,
+    private val beforeCommit: ((String) -> Unit)?,
 ) : AutoCloseable {
     private val queue: SaveQueue<SaveOutcome> =
         if (options.async) SaveQueue.Background(writer.location) else SaveQueue.Inline()
@@ -155,6 +156,7 @@ internal class TrainingSession private constructor(
     private fun commit(save: Decision.Save, snapshot: ModelSnapshot): SaveOutcome {
         val started = System.nanoTime()
         return try {
+            beforeCommit?.invoke(save.path())
             val plan = save.plan()
             val facts = CheckpointFacts(
                 kind = snapshot.kind, epoch = save.epoch(), batch = save.batch(), step = save.step(), metrics = save.metrics(),
@@ -219,14 +221,21 @@ internal class TrainingSession private constructor(
         private const val SHUTDOWN_WAIT_SECONDS = 60L
 
         /** Opens the run for writing (recovering, resuming) and checks the policy against the model's metrics. */
-        fun open(owner: CheckpointCallback, policy: CheckpointPolicy, options: CallbackOptions, messages: Messages, saved: MutableList<String>): TrainingSession {
+        fun open(
+            owner: CheckpointCallback,
+            policy: CheckpointPolicy,
+            options: CallbackOptions,
+            messages: Messages,
+            saved: MutableList<String>,
+            beforeCommit: ((String) -> Unit)?,
+        ): TrainingSession {
             val model = Models.boundTo(owner)
             val names = LoggedNames(Models.metricNames(model))
             val writer = RunWriter.open(options.store(policy), policy.fingerprint(), options.clock, log = messages::info)
             try {
                 val engine = Resume.engineFor(policy, options, writer, model, messages)
                 engine.onTrainBegin(names.all).forEach(messages::warn)
-                return TrainingSession(policy, options, writer, engine, model, names, messages, saved)
+                return TrainingSession(policy, options, writer, engine, model, names, messages, saved, beforeCommit)
             } catch (e: Throwable) {
                 writer.close()
                 throw e
