@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import dev.ckpt.kotlindl.Digits;
+import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel;
 import org.jetbrains.kotlinx.dl.api.core.Sequential;
 import org.jetbrains.kotlinx.dl.api.core.metric.Metrics;
 import org.jetbrains.kotlinx.dl.dataset.OnHeapDataset;
@@ -48,10 +49,34 @@ class JavaApiTest {
         Checkpoint best = run.best();
         assertTrue(run.getAll().size() <= 2, "keepBest(2) keeps at most two: " + run.getAll());
         assertTrue(messages.get(0).startsWith("Epoch 1: val_accuracy improved from none to "), messages.get(0));
-        try (Sequential restored = best.loadModel(Digits.INSTANCE::compile)) {
+        try (Sequential restored = best.loadSequential(Digits.INSTANCE::compile)) {
             double accuracy = restored.evaluate(valid, 64, List.of()).getMetrics().get(Metrics.ACCURACY);
             assertEquals(best.getMetrics().get("val_accuracy"), accuracy);
         }
+    }
+
+    /** A compiler written for Sequential models only, as a caller who knows the model class writes it. */
+    static void compileSequential(Sequential model) {
+        Digits.INSTANCE.compile(model);
+    }
+
+    @Test
+    void javaCallerLoadsTheSavedKindOrATypedModelWithLambdasAndMethodReferences() throws IOException {
+        CheckpointPolicy policy = CheckpointPolicy.builder("runs/kinds/e{epoch:02d}").build();
+        try (Sequential model = Digits.INSTANCE.newCompiledModel(32)) {
+            model.fit(Digits.INSTANCE.train(), Digits.INSTANCE.validation(), 1, 32, 64,
+                    List.of(Ckpt.callback(policy, Ckpt.options().directory(dir))));
+        }
+        Checkpoint latest = Checkpoints.open(dir.resolve("runs/kinds")).latest();
+        try (GraphTrainableModel any = latest.loadModel(m -> Digits.INSTANCE.compile(m))) {
+            assertTrue(any instanceof Sequential, any.getClass().getName());
+        }
+        try (Sequential typed = latest.loadSequential(JavaApiTest::compileSequential)) {
+            assertEquals(3, typed.getLayers().size());
+        }
+        IllegalStateException wrongKind = assertThrows(IllegalStateException.class,
+                () -> latest.loadFunctional(Digits.INSTANCE::compile));
+        assertTrue(wrongKind.getMessage().startsWith("loadFunctional: checkpoint e01 holds a Sequential model"), wrongKind.getMessage());
     }
 
     @Test

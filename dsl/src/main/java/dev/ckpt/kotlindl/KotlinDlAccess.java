@@ -13,6 +13,7 @@ import java.util.Map;
 import kotlin.jvm.JvmClassMappingKt;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import org.jetbrains.kotlinx.dl.api.core.Functional;
 import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel;
 import org.jetbrains.kotlinx.dl.api.core.TrainableModel;
 import org.jetbrains.kotlinx.dl.api.core.metric.Metric;
@@ -211,9 +212,25 @@ final class KotlinDlAccess {
      * An uncompiled {@link Sequential} built from configuration JSON, as
      * {@code Sequential.loadModelConfiguration} builds it from a file.
      *
-     * @throws IllegalArgumentException if the text is not a KotlinDL/Keras Sequential configuration
+     * @throws IllegalArgumentException if the text is not a KotlinDL/Keras model configuration
      */
     static Sequential sequentialFromConfigJson(String json) {
+        return ModelLoaderKt.deserializeSequentialModel(parseConfig(json), null);
+    }
+
+    /**
+     * An uncompiled {@link Functional} built from configuration JSON, as
+     * {@code Functional.loadModelConfiguration} builds it from a file (KotlinDL's loader parses the same
+     * {@link KerasModel} and hands it to {@code deserializeFunctionalModel}, which wires the layers by their
+     * inbound nodes and sorts them topologically).
+     *
+     * @throws IllegalArgumentException if the text is not a KotlinDL/Keras model configuration
+     */
+    static Functional functionalFromConfigJson(String json) {
+        return ModelLoaderKt.deserializeFunctionalModel(parseConfig(json), null);
+    }
+
+    private static KerasModel parseConfig(String json) {
         Klaxon klaxon = new Klaxon().converter(new PaddingConverter());
         KerasModel config;
         try {
@@ -227,7 +244,7 @@ final class KotlinDlAccess {
                 || config.getConfig().getLayers().isEmpty()) {
             throw new IllegalArgumentException("model configuration has no layers");
         }
-        return ModelLoaderKt.deserializeSequentialModel(config, null);
+        return config;
     }
 
     private static void requireReadable(GraphTrainableModel model, boolean includeOptimizer) {
