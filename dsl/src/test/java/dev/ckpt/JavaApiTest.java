@@ -16,6 +16,8 @@ import java.util.List;
 import dev.ckpt.kotlindl.Digits;
 import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel;
 import org.jetbrains.kotlinx.dl.api.core.Sequential;
+import org.jetbrains.kotlinx.dl.api.core.history.EpochTrainingEvent;
+import org.jetbrains.kotlinx.dl.api.core.history.TrainingHistory;
 import org.jetbrains.kotlinx.dl.api.core.metric.Metrics;
 import org.jetbrains.kotlinx.dl.dataset.OnHeapDataset;
 import org.junit.jupiter.api.Test;
@@ -77,6 +79,27 @@ class JavaApiTest {
         IllegalStateException wrongKind = assertThrows(IllegalStateException.class,
                 () -> latest.loadFunctional(Digits.INSTANCE::compile));
         assertTrue(wrongKind.getMessage().startsWith("loadFunctional: checkpoint e01 holds a Sequential model"), wrongKind.getMessage());
+    }
+
+    @Test
+    void javaCallerTrainsARunToItsTotalThroughTheCallbacksFitAndResumesInsideAnEpoch() throws IOException {
+        Pair<OnHeapDataset, OnHeapDataset> data = Fixtures.INSTANCE.getDigits();
+        CheckpointPolicy policy = CheckpointPolicy.builder("runs/fit/e{epoch:02d}-b{batch:02d}")
+                .saveFrequency(SaveFrequency.everyBatches(20))
+                .build();
+        Ckpt.Options options = Ckpt.options().directory(dir).resume(true);
+        try (Sequential model = Fixtures.INSTANCE.compiled()) {
+            TrainingHistory first = Ckpt.callback(policy, options).fit(model, data.getFirst(), data.getSecond(), 1, 32, 64, List.of());
+            assertEquals(List.of(1), first.getEpochHistory().stream().map(EpochTrainingEvent::getEpochIndex).toList());
+        }
+        // Epoch 1 has 45 batches; its latest checkpoint is after batch 40 (step 40). A total of 2 epochs trains its last 5,
+        // then epoch 2, saving at steps 60 and 80 (every 20 batches counts across epochs).
+        try (Sequential model = Fixtures.INSTANCE.compiled()) {
+            TrainingHistory rest = Ckpt.callback(policy, options).fit(model, data.getFirst(), 2);
+            assertEquals(List.of(1, 2), rest.getEpochHistory().stream().map(EpochTrainingEvent::getEpochIndex).toList());
+            assertEquals(5 + 45, rest.getBatchHistory().size());
+        }
+        assertEquals("e02-b35", Checkpoints.open(dir.resolve("runs/fit")).latest().getPath());
     }
 
     @Test

@@ -25,6 +25,7 @@ import org.jetbrains.kotlinx.dl.api.inference.keras.ModelLoaderKt;
 import org.jetbrains.kotlinx.dl.api.inference.keras.ModelSaverKt;
 import org.jetbrains.kotlinx.dl.api.inference.keras.PaddingConverter;
 import org.jetbrains.kotlinx.dl.api.inference.keras.config.KerasModel;
+import org.jetbrains.kotlinx.dl.dataset.DataBatch;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
@@ -228,6 +229,14 @@ final class KotlinDlAccess {
      */
     static Functional functionalFromConfigJson(String json) {
         return ModelLoaderKt.deserializeFunctionalModel(parseConfig(json), null);
+    }
+
+    /**
+     * A batch of {@code size} examples for {@code Dataset.createDataBatch}, whose constructor KotlinDL declares
+     * {@code internal}: a dataset subclass outside KotlinDL cannot build one otherwise.
+     */
+    static DataBatch dataBatch(float[][] x, float[] y, int size) {
+        return new DataBatch(x, y, size);
     }
 
     private static KerasModel parseConfig(String json) {
