@@ -83,19 +83,20 @@ class JavaApiTest {
 
     @Test
     void javaCallerTrainsARunToItsTotalThroughTheCallbacksFitAndResumesInsideAnEpoch() throws IOException {
-        Pair<OnHeapDataset, OnHeapDataset> data = Fixtures.INSTANCE.getDigits();
+        OnHeapDataset train = Digits.INSTANCE.train();
+        OnHeapDataset valid = Digits.INSTANCE.validation();
         CheckpointPolicy policy = CheckpointPolicy.builder("runs/fit/e{epoch:02d}-b{batch:02d}")
                 .saveFrequency(SaveFrequency.everyBatches(20))
                 .build();
         Ckpt.Options options = Ckpt.options().directory(dir).resume(true);
-        try (Sequential model = Fixtures.INSTANCE.compiled()) {
-            TrainingHistory first = Ckpt.callback(policy, options).fit(model, data.getFirst(), data.getSecond(), 1, 32, 64, List.of());
+        try (Sequential model = Digits.INSTANCE.newCompiledModel(32)) {
+            TrainingHistory first = Ckpt.callback(policy, options).fit(model, train, valid, 1, 32, 64, List.of());
             assertEquals(List.of(1), first.getEpochHistory().stream().map(EpochTrainingEvent::getEpochIndex).toList());
         }
         // Epoch 1 has 45 batches; its latest checkpoint is after batch 40 (step 40). A total of 2 epochs trains its last 5,
         // then epoch 2, saving at steps 60 and 80 (every 20 batches counts across epochs).
-        try (Sequential model = Fixtures.INSTANCE.compiled()) {
-            TrainingHistory rest = Ckpt.callback(policy, options).fit(model, data.getFirst(), 2);
+        try (Sequential model = Digits.INSTANCE.newCompiledModel(32)) {
+            TrainingHistory rest = Ckpt.callback(policy, options).fit(model, train, 2);
             assertEquals(List.of(1, 2), rest.getEpochHistory().stream().map(EpochTrainingEvent::getEpochIndex).toList());
             assertEquals(5 + 45, rest.getBatchHistory().size());
         }

@@ -32,7 +32,7 @@ import java.nio.file.Path
  * of 32 per epoch, the last one of 29), never from metric values, which differ between any two trainings.
  */
 class ExactResumeSpec : FunSpec({
-    val (train, valid) = Fixtures.digits
+    val (train, valid) = Digits.train() to Digits.validation()
 
     class Counter : Callback() {
         var batches = 0
@@ -55,7 +55,7 @@ class ExactResumeSpec : FunSpec({
     }
 
     fun fit(saver: CheckpointCallback, vararg callbacks: Callback): TrainingHistory =
-        Fixtures.compiled().use { saver.fit(it, train, valid, MidEpochPolicy.EPOCHS, 32, 64, callbacks.toList()) }
+        Digits.newCompiledModel().use { saver.fit(it, train, valid, MidEpochPolicy.EPOCHS, 32, 64, callbacks.toList()) }
 
     fun runOf(dir: Path): Checkpoints = Checkpoints.open(dir.resolve(MidEpochPolicy.RUN))
 
@@ -144,7 +144,7 @@ class ExactResumeSpec : FunSpec({
         val s = stopped(60)
         val shuffled = Digits.train().shuffle()
         val error = shouldThrow<IllegalArgumentException> {
-            Fixtures.compiled().use { MidEpochPolicy.callback(s.dir).fit(it, shuffled, valid, 3, 32, 64) }
+            Digits.newCompiledModel().use { MidEpochPolicy.callback(s.dir).fit(it, shuffled, valid, 3, 32, 64) }
         }
         error.message shouldBe "fit: checkpoint e02-b15-s060 was saved after batch 15 of epoch 2 of 1437 examples in batches of 32 " +
             "(fingerprint ${DataFingerprint.of(train)}); the training data now is 1437 examples in batches of 32 " +
@@ -158,14 +158,14 @@ class ExactResumeSpec : FunSpec({
     test("resuming inside an epoch with another batch size or fewer examples is refused, naming both") {
         val s = stopped(60)
         val otherBatch = shouldThrow<IllegalArgumentException> {
-            Fixtures.compiled().use { MidEpochPolicy.callback(s.dir).fit(it, train, valid, 3, 16, 64) }
+            Digits.newCompiledModel().use { MidEpochPolicy.callback(s.dir).fit(it, train, valid, 3, 16, 64) }
         }
         otherBatch.message!!.substringBefore(". Resuming") shouldBe "fit: checkpoint e02-b15-s060 was saved after batch 15 of epoch 2 " +
             "of 1437 examples in batches of 32 (fingerprint ${DataFingerprint.of(train)}); the training data now is 1437 examples " +
             "in batches of 16 (fingerprint ${DataFingerprint.of(train)})"
         val fewer = valid
         val smaller = shouldThrow<IllegalArgumentException> {
-            Fixtures.compiled().use { MidEpochPolicy.callback(s.dir).fit(it, fewer, valid, 3, 32, 64) }
+            Digits.newCompiledModel().use { MidEpochPolicy.callback(s.dir).fit(it, fewer, valid, 3, 32, 64) }
         }
         smaller.message!!.substringAfter("; ").substringBefore(". Resuming") shouldBe
             "the training data now is ${fewer.xSize()} examples in batches of 32 (fingerprint ${DataFingerprint.of(fewer)})"
@@ -174,7 +174,7 @@ class ExactResumeSpec : FunSpec({
     test("a plain model.fit resuming inside an epoch warns that the epoch's first batches train again") {
         val s = stopped(60)
         val messages = ArrayList<String>()
-        Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(MidEpochPolicy.callback(s.dir) { onMessage { m -> messages += m } })) }
+        Digits.newCompiledModel().use { it.fit(train, valid, 1, 32, 64, listOf(MidEpochPolicy.callback(s.dir) { onMessage { m -> messages += m } })) }
         messages shouldContain "WARNING: resume: the latest checkpoint is inside epoch 2, after batch 15; model.fit trains that " +
             "epoch again from its first batch, so 15 batches train twice. CheckpointCallback.fit(model, ...) trains only the rest of the epoch"
     }
@@ -183,7 +183,7 @@ class ExactResumeSpec : FunSpec({
         val dir = tempdir().toPath()
         val count = Counter()
         // stopTraining ends the epoch early; the run's latest commit is still the one after batch 60.
-        Fixtures.compiled().use { it.fit(train, valid, 3, 32, 64, listOf(MidEpochPolicy.callback(dir), count, StopAt(60, gently = true))) }
+        Digits.newCompiledModel().use { it.fit(train, valid, 3, 32, 64, listOf(MidEpochPolicy.callback(dir), count, StopAt(60, gently = true))) }
         count.batches shouldBe 60
         val messages = ArrayList<String>()
         fit(MidEpochPolicy.callback(dir) { onMessage { messages += it } }, count)
@@ -196,8 +196,8 @@ class ExactResumeSpec : FunSpec({
 
     test("a run stopped under model.fit and resumed with fewer batches than its checkpoint is past is refused") {
         val dir = tempdir().toPath()
-        Fixtures.compiled().use { it.fit(train, valid, 3, 32, 64, listOf(MidEpochPolicy.callback(dir), StopAt(60, gently = true))) }
-        val error = shouldThrow<IllegalArgumentException> { Fixtures.compiled().use { MidEpochPolicy.callback(dir).fit(it, valid, 3, 32) } }
+        Digits.newCompiledModel().use { it.fit(train, valid, 3, 32, 64, listOf(MidEpochPolicy.callback(dir), StopAt(60, gently = true))) }
+        val error = shouldThrow<IllegalArgumentException> { Digits.newCompiledModel().use { MidEpochPolicy.callback(dir).fit(it, valid, 3, 32) } }
         error.message shouldBe "fit: checkpoint e02-b15-s060 was saved after batch 15 of epoch 2, but the training data has only " +
             "12 batches of 32 (360 examples); pass the data that epoch trained on"
         runOf(dir).latest().path shouldBe "e02-b15-s060"
@@ -239,13 +239,13 @@ class ExactResumeSpec : FunSpec({
                 "an empty training dataset" to Pair({ m -> saver.fit(m, empty, 1) }, "trainingDataset: has no examples; fit needs at least one"),
             ),
         ) { (call, message) ->
-            Fixtures.compiled().use { model -> shouldThrow<IllegalArgumentException> { call(model) }.message shouldBe message }
+            Digits.newCompiledModel().use { model -> shouldThrow<IllegalArgumentException> { call(model) }.message shouldBe message }
         }
     }
 
     test("fit called again from inside its own training is refused as a lifecycle error") {
         val saver = MidEpochPolicy.callback(tempdir().toPath())
-        Fixtures.compiled().use { model ->
+        Digits.newCompiledModel().use { model ->
             val reentrant = object : Callback() {
                 override fun onTrainBegin() {
                     saver.fit(model, train, 1)
@@ -259,8 +259,8 @@ class ExactResumeSpec : FunSpec({
 
     test("a fit(model, ...) whose callback is passed to another model's fit meanwhile refuses that model") {
         val saver = MidEpochPolicy.callback(tempdir().toPath())
-        Fixtures.compiled().use { model ->
-            Fixtures.compiled().use { other ->
+        Digits.newCompiledModel().use { model ->
+            Digits.newCompiledModel().use { other ->
                 val intruder = object : Callback() {
                     override fun onTrainBegin() {
                         other.fit(train, 1, 32, listOf(saver))

@@ -1,7 +1,7 @@
 package dev.ckpt.durability
 
 import dev.ckpt.CheckpointCallback
-import dev.ckpt.Fixtures
+import dev.ckpt.kotlindl.Digits
 import dev.ckpt.checkpoint
 import org.jetbrains.kotlinx.dl.api.core.callback.Callback
 import org.jetbrains.kotlinx.dl.api.core.history.BatchTrainingEvent
@@ -22,8 +22,8 @@ object MidEpochTrainer {
         require(args.size == 2) { "usage: MidEpochTrainer <base directory> <stop at batch N>" }
         val saver = MidEpochPolicy.callback(Path.of(args[0]))
         val stopAt = args[1].toInt()
-        val (train, valid) = Fixtures.digits
-        Fixtures.compiled().use { model ->
+        val (train, valid) = Digits.train() to Digits.validation()
+        Digits.newCompiledModel().use { model ->
             saver.fit(model, train, valid, MidEpochPolicy.EPOCHS, 32, 64, listOf(Waiter(stopAt)))
         }
         println("DONE")
