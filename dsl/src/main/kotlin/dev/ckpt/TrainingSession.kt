@@ -21,12 +21,12 @@ import java.time.Instant
 import java.util.concurrent.TimeUnit
 
 /**
- * One `fit` call of a [CheckpointCallback]: the decision engine, the run's writer, and the model. A save reads
- * top-down: the engine decides (proposing a plan), the model is snapshotted on the training thread, the snapshot
- * is committed by the [SaveQueue] (on the background writer, or on this thread), and only then does the engine apply
- * the plan — on the training thread, at the next event or save point. At most one save is in flight: a save point
- * first waits for the previous save, because its decision (is this the new best? what does retention keep?)
- * depends on that save's outcome.
+ * One `fit` call of a [CheckpointCallback] (or one [CheckpointCallback.fit], which may make two): the decision engine,
+ * the run's writer, and the model. A save reads top-down: the engine decides (proposing a plan), the model is
+ * snapshotted on the training thread, the snapshot is committed by the [SaveQueue] (on the background writer, or on
+ * this thread), and only then does the engine apply the plan — on the training thread, at the next event or save
+ * point. At most one save is in flight: a save point first waits for the previous save, because its decision (is
+ * this the new best? what does retention keep?) depends on that save's outcome.
  */
 internal class TrainingSession private constructor(
     private val policy: CheckpointPolicy,
