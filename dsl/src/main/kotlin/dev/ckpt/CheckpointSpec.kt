@@ -83,7 +83,11 @@ public class CheckpointSpec internal constructor(
     /** Log each decision (Keras `verbose=1`), through SLF4J logger `dev.ckpt`. */
     public var verbose: Boolean = false
 
-    /** Continue the run found in the run directory: restore the engine state and the latest full checkpoint. */
+    /**
+     * Continue the run found in the run directory: restore the engine state and the latest full checkpoint. Through
+     * [CheckpointCallback.fit], a run stopped inside an epoch continues at that epoch's next batch; `model.fit`
+     * starts the epoch over.
+     */
     public var resume: Boolean = false
 
     /** The directory relative paths are resolved against; default the working directory. Any file system. */
