@@ -82,7 +82,7 @@ internal class ChildJvm private constructor(private val process: Process, val lo
         }
 
         /**
-         * TensorFlow's Java binding extracts its 190 MB native library into a fresh temporary directory in every
+         * TensorFlow's Java binding extracts its native libraries (189 MB) into a fresh temporary directory in every
          * JVM and deletes it on exit, which a killed JVM never reaches. Children load the copy this JVM
          * already extracted instead (found in its memory map), so kills leak nothing and start faster.
          */

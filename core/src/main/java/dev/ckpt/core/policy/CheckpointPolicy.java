@@ -23,7 +23,7 @@ import java.util.Objects;
  *         .monitor("val_accuracy")
  *         .mode(Mode.MAX)
  *         .saveBestOnly(true)
- *         .retention(Retention.keepAll().withKeepBest(3))
+ *         .keepBest(3)
  *         .build();
  * CheckpointPolicy everyHundred = policy.toBuilder()
  *         .filepath("runs/digits/b{step}").saveFrequency(SaveFrequency.everyBatches(100))
@@ -320,6 +320,21 @@ public final class CheckpointPolicy {
         public Builder retention(Retention retention) {
             this.retention = Objects.requireNonNull(retention, "retention");
             return this;
+        }
+
+        /** Also keep the {@code k} best checkpoints by the monitored value: {@code retention(retention().withKeepBest(k))}. */
+        public Builder keepBest(int k) {
+            return retention(retention.withKeepBest(k));
+        }
+
+        /** Also keep the {@code n} most recent checkpoints: {@code retention(retention().withKeepLast(n))}. */
+        public Builder keepLast(int n) {
+            return retention(retention.withKeepLast(n));
+        }
+
+        /** Also keep the checkpoints of every {@code m}-th epoch: {@code retention(retention().withKeepEveryNthEpoch(m))}. */
+        public Builder keepEveryNthEpoch(int m) {
+            return retention(retention.withKeepEveryNthEpoch(m));
         }
 
         /** What to do when the monitored value is missing; default {@link MissingMonitor#SKIP_AND_WARN}. */

@@ -71,6 +71,14 @@ class CheckpointPolicyTest {
     }
 
     @Test
+    void keepShortcutsAddRulesToTheRetention() {
+        CheckpointPolicy p = CheckpointPolicy.builder("ck/e{epoch}").keepBest(3).keepLast(2).keepEveryNthEpoch(10).build();
+        assertEquals(new Retention(3, 2, 10), p.retention());
+        assertEquals("keepLast", assertThrows(CheckpointConfigException.class,
+                () -> CheckpointPolicy.builder("ck/e{epoch}").keepLast(0)).option());
+    }
+
+    @Test
     void theMonitorIsExplicitOnlyWhenSetAndStaysSoThroughToBuilder() {
         assertFalse(CheckpointPolicy.builder("ck").build().monitorExplicit());
         CheckpointPolicy set = CheckpointPolicy.builder("ck").monitor("val_loss").build();
