@@ -29,6 +29,11 @@ public class CheckpointCallback internal constructor(
     private var session: TrainingSession? = null
     private val savedPaths = ArrayList<String>()
 
+    init {
+        // Build-time notes of the policy (a Keras suffix on a path that will be a directory): said once, up front.
+        policy.warnings().forEach(messages::warn)
+    }
+
     /** The run: the directory (or `s3://` location) that holds `manifest.json`. */
     public val runLocation: String get() = options.location(policy)
 
