@@ -2,6 +2,7 @@ package dev.ckpt
 
 import dev.ckpt.core.policy.CheckpointPolicy
 import dev.ckpt.core.policy.KerasSuffix
+import dev.ckpt.kotlindl.Digits
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.datatest.withData
 import io.kotest.engine.spec.tempdir
@@ -38,7 +39,7 @@ class KerasSuffixSpec : FunSpec({
     }
 
     context("training writes the directory the policy names") {
-        val (train, valid) = Fixtures.digits
+        val (train, valid) = Digits.train() to Digits.validation()
         withData(
             mapOf(
                 "kept: a directory named best_model.keras" to Triple(KerasSuffix.WARN, "best_model.keras", "best_model"),
@@ -47,7 +48,7 @@ class KerasSuffixSpec : FunSpec({
         ) { (choice, written, notWritten) ->
             val dir = tempdir().toPath()
             val saver = checkpoint("runs/k/best_model.keras") { kerasSuffix = choice; saveBestOnly = true; directory = dir }
-            Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(saver)) }
+            Digits.newCompiledModel().use { it.fit(train, valid, 1, 32, 64, listOf(saver)) }
             Files.isDirectory(dir.resolve("runs/k/$written")) shouldBe true
             Files.exists(dir.resolve("runs/k/$notWritten")) shouldBe false
             Checkpoints.open(dir.resolve("runs/k")).best().path shouldBe written
