@@ -111,7 +111,7 @@ public final class ApiDump {
         }
     }
 
-    /** A class's line: {@code owner : modifiers kind [extends ...] [implements ...]}. */
+    /** A class's line: {@code owner : modifiers kind [<type-parameters>] [extends ...] [implements ...]}. */
     public static String header(Class<?> type) {
         int mask = Modifier.PUBLIC | Modifier.PROTECTED | Modifier.STATIC | Modifier.FINAL | Modifier.ABSTRACT;
         String kind;
@@ -133,6 +133,10 @@ public final class ApiDump {
         StringBuilder line = new StringBuilder(type.getName()).append(" : ");
         String mods = Modifier.toString(type.getModifiers() & mask);
         line.append(mods.isEmpty() ? "" : mods + " ").append(kind);
+        TypeVariable<?>[] typeParameters = type.getTypeParameters();
+        if (typeParameters.length > 0) {
+            line.append(" <").append(Arrays.stream(typeParameters).map(ApiDump::typeParameter).collect(Collectors.joining(", "))).append('>');
+        }
         Type superclass = type.getGenericSuperclass();
         if (superclass != null && !type.isEnum() && !type.isRecord() && superclass != Object.class) {
             line.append(" extends ").append(name(superclass));
