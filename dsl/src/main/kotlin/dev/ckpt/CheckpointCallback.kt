@@ -45,6 +45,11 @@ public class CheckpointCallback internal constructor(
     private val savedPaths = ArrayList<String>()
     private var finished = SaveStats.NONE
 
+    init {
+        // Build-time notes of the policy (a Keras suffix on a path that will be a directory): said once, up front.
+        policy.warnings().forEach(messages::warn)
+    }
+
     /** The run: the directory (or `s3://` location) that holds `manifest.json`. */
     public val runLocation: String get() = options.location(policy)
 

@@ -4,6 +4,7 @@ import dev.ckpt.core.monitor.Direction
 import dev.ckpt.core.monitor.MetricDirections
 import dev.ckpt.core.monitor.Mode
 import dev.ckpt.core.policy.CheckpointPolicy
+import dev.ckpt.core.policy.KerasSuffix
 import dev.ckpt.core.policy.MissingMonitor
 import dev.ckpt.core.policy.Retention
 import dev.ckpt.core.policy.SaveFrequency
@@ -77,6 +78,12 @@ public class CheckpointSpec internal constructor(
     /** What a best-only save does when the monitored value is missing; default skip and warn. */
     public var onMissingMonitor: MissingMonitor = MissingMonitor.SKIP_AND_WARN
 
+    /**
+     * What a filepath ending in `.h5`, `.hdf5`, `.keras` or `.weights.h5` becomes: KotlinDL's native format is a
+     * directory, so by default the path is kept and a warning says so once; [KerasSuffix.STRIP] drops the suffix.
+     */
+    public var kerasSuffix: KerasSuffix = KerasSuffix.WARN
+
     /** What happens when writing a checkpoint fails. */
     public var onSaveError: SaveErrorAction = SaveErrorAction.STOP
 
@@ -147,6 +154,7 @@ public class CheckpointSpec internal constructor(
         .retention(Retention(keepBest, keepLast, keepEveryNthEpoch))
         .onMissingMonitor(onMissingMonitor)
         .verbose(verbose)
+        .kerasSuffix(kerasSuffix)
         .metricDirections(MetricDirections.builtIn().with(directions))
         .build()
 

@@ -35,7 +35,8 @@ import java.util.Objects;
  * validation metric ({@code val_...}) in the template or as a save-best-only monitor when saving at
  * batch ends (batch logs never hold validation metrics); a {@code {batch}} field when saving at epoch
  * ends; counts below 1; a NaN threshold. It does not know which metrics a model logs: that is
- * checked when training begins.
+ * checked when training begins. What works but may not do what the caller means (a Keras file suffix
+ * on a path that will be a directory) is reported by {@link #warnings()}; core does no logging itself.
  */
 public final class CheckpointPolicy {
     private static final String VAL_PREFIX = "val_";
@@ -53,9 +54,15 @@ public final class CheckpointPolicy {
     private final MetricDirections metricDirections;
     private final boolean monitorExplicit;
     private final int runDirectoryEnd;
+    private final String requestedFilepath;
+    private final KerasSuffix kerasSuffix;
+    private final List<String> warnings;
 
-    private CheckpointPolicy(Builder b, PathTemplate filepath, Monitor monitor) {
+    private CheckpointPolicy(Builder b, PathTemplate filepath, Monitor monitor, List<String> warnings) {
         this.filepath = filepath;
+        this.requestedFilepath = b.filepath;
+        this.kerasSuffix = b.kerasSuffix;
+        this.warnings = List.copyOf(warnings);
         this.monitor = monitor;
         this.monitorExplicit = b.monitorExplicit;
         this.runDirectoryEnd = filepath.literalPrefix().lastIndexOf('/');
@@ -77,7 +84,7 @@ public final class CheckpointPolicy {
 
     /** A builder holding this policy's settings. */
     public Builder toBuilder() {
-        Builder b = new Builder().filepath(filepath.source()).monitor(monitor.metric()).mode(mode)
+        Builder b = new Builder().filepath(requestedFilepath).kerasSuffix(kerasSuffix).monitor(monitor.metric()).mode(mode)
                 .minDelta(monitor.minDelta()).saveBestOnly(saveBestOnly).saveWeightsOnly(saveWeightsOnly)
                 .saveFrequency(saveFrequency).initialValueThreshold(initialValueThreshold).retention(retention)
                 .onMissingMonitor(missingMonitor).verbose(verbose);
@@ -86,9 +93,27 @@ public final class CheckpointPolicy {
         return b;
     }
 
-    /** The compiled filepath template. */
+    /** The compiled filepath template (without a Keras suffix when {@link KerasSuffix#STRIP} removed it). */
     public PathTemplate filepath() {
         return filepath;
+    }
+
+    /** What a filepath ending in a Keras file suffix becomes. */
+    public KerasSuffix kerasSuffix() {
+        return kerasSuffix;
+    }
+
+    /**
+     * Notes on settings that work but may not do what the caller means, one line each, found when the policy was
+     * built; empty for most policies. The callback logs each once, as a warning, where its other messages go.
+     *
+     * <pre>{@code
+     * CheckpointPolicy.builder("runs/best_model.h5").build().warnings()
+     * // [filepath: "runs/best_model.h5" ends in ".h5", but KotlinDL's native format is a directory: ...]
+     * }</pre>
+     */
+    public List<String> warnings() {
+        return warnings;
     }
 
     /**
@@ -223,6 +248,7 @@ public final class CheckpointPolicy {
     public boolean equals(Object o) {
         return o instanceof CheckpointPolicy && ((CheckpointPolicy) o).decisionSettings().equals(decisionSettings())
                 && ((CheckpointPolicy) o).verbose == verbose
+                && ((CheckpointPolicy) o).kerasSuffix == kerasSuffix
                 && ((CheckpointPolicy) o).metricDirections.equals(metricDirections);
     }
 
@@ -263,6 +289,7 @@ public final class CheckpointPolicy {
         private boolean verbose;
         private MetricDirections metricDirections = MetricDirections.builtIn();
         private boolean monitorExplicit;
+        private KerasSuffix kerasSuffix = KerasSuffix.WARN;
 
         private Builder() {
         }
@@ -359,12 +386,22 @@ public final class CheckpointPolicy {
         }
 
         /**
+         * What a filepath ending in {@code .h5}, {@code .hdf5}, {@code .keras} or {@code .weights.h5} becomes:
+         * kept with a warning (default), or stripped of the suffix.
+         */
+        public Builder kerasSuffix(KerasSuffix kerasSuffix) {
+            this.kerasSuffix = Objects.requireNonNull(kerasSuffix, "kerasSuffix");
+            return this;
+        }
+
+        /**
          * Checks every setting and the rules across them.
          *
          * @throws CheckpointConfigException naming the first option that cannot work
          */
         public CheckpointPolicy build() {
-            PathTemplate template = compileTemplate();
+            List<String> warnings = new ArrayList<>();
+            PathTemplate template = compileTemplate(kerasPath(warnings));
             if (initialValueThreshold != null && Double.isNaN(initialValueThreshold)) {
                 throw new CheckpointConfigException("initialValueThreshold",
                         "initialValueThreshold: needs a number or null, got NaN");
@@ -372,17 +409,38 @@ public final class CheckpointPolicy {
             Monitor resolved = Monitor.resolve(monitor, mode, minDelta, metricDirections);
             checkFillable(template);
             checkPathInRun(template);
-            return new CheckpointPolicy(this, template, resolved);
+            return new CheckpointPolicy(this, template, resolved, warnings);
         }
 
-        private PathTemplate compileTemplate() {
+        /** The filepath to compile: as written, or without its Keras suffix; a kept suffix is reported. */
+        private String kerasPath(List<String> warnings) {
             if (filepath == null || filepath.isEmpty()) {
                 throw new CheckpointConfigException("filepath",
                         "filepath: needs a path template such as \"runs/x/e{epoch:02d}\", got \"\"");
             }
+            String suffix = KerasSuffix.find(filepath);
+            if (suffix == null) {
+                return filepath;
+            }
+            String stripped = filepath.substring(0, filepath.length() - suffix.length());
+            if (kerasSuffix == KerasSuffix.WARN) {
+                warnings.add("filepath: \"" + filepath + "\" ends in \"" + suffix + "\", but KotlinDL's native format is"
+                        + " a directory: checkpoints will be directories named \"" + filepath + "\", not single files;"
+                        + " kerasSuffix = STRIP names them \"" + stripped + "\"");
+                return filepath;
+            }
+            if (stripped.isEmpty() || stripped.endsWith("/")) {
+                throw new CheckpointConfigException("filepath", "filepath: \"" + filepath + "\" without its Keras suffix"
+                        + " \"" + suffix + "\" (kerasSuffix = STRIP) names no checkpoint; write a name before the suffix,"
+                        + " such as \"" + stripped + "best" + suffix + "\"");
+            }
+            return stripped;
+        }
+
+        private PathTemplate compileTemplate(String source) {
             PathTemplate template;
             try {
-                template = PathTemplate.compile(filepath);
+                template = PathTemplate.compile(source);
             } catch (TemplateException e) {
                 throw new CheckpointConfigException("filepath", "filepath: " + e.getMessage(), e);
             }

@@ -10,6 +10,7 @@ import dev.ckpt.core.monitor.MetricDirections;
 import dev.ckpt.core.monitor.Mode;
 import dev.ckpt.core.monitor.Monitor;
 import dev.ckpt.core.policy.CheckpointPolicy;
+import dev.ckpt.core.policy.KerasSuffix;
 import dev.ckpt.core.policy.MissingMonitor;
 import dev.ckpt.core.policy.Retention;
 import dev.ckpt.core.policy.SaveFrequency;
@@ -96,6 +97,22 @@ class CoreMessagesTest {
         assertEquals("filepath", e.option());
         assertTrue(e.getMessage().contains("val_loss"), e.getMessage());
         assertEquals("filepath: " + e.getCause().getMessage(), e.getMessage());
+    }
+
+    @Test
+    void kerasSuffixWarning() {
+        assertEquals(List.of("filepath: \"model_checkpoints/best_model.h5\" ends in \".h5\", but KotlinDL's native"
+                        + " format is a directory: checkpoints will be directories named"
+                        + " \"model_checkpoints/best_model.h5\", not single files; kerasSuffix = STRIP names them"
+                        + " \"model_checkpoints/best_model\""),
+                policy("model_checkpoints/best_model.h5").build().warnings());
+    }
+
+    @Test
+    void kerasSuffixStrippedToNothing() {
+        assertConfigError("filepath", "filepath: \"runs/.keras\" without its Keras suffix \".keras\" (kerasSuffix ="
+                        + " STRIP) names no checkpoint; write a name before the suffix, such as \"runs/best.keras\"",
+                () -> policy("runs/.keras").kerasSuffix(KerasSuffix.STRIP).build());
     }
 
     @Test

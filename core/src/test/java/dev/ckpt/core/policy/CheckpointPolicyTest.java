@@ -250,4 +250,63 @@ class CheckpointPolicyTest {
         assertEquals("keep best 1, last 3", Retention.keepAll().withKeepBest(1).withKeepLast(3).summary());
         assertEquals("keep every 5th epoch", Retention.keepAll().withKeepEveryNthEpoch(5).summary());
     }
+
+    // ---- Keras file suffixes ----
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "model_checkpoints/best_model.h5|.h5",
+        "runs/e{epoch:02d}.hdf5|.hdf5",
+        "runs/best.keras|.keras",
+        "runs/e{epoch:02d}-{val_loss:.2f}.weights.h5|.weights.h5",
+        "runs/BEST.H5|.H5",
+    })
+    void aKerasSuffixIsKeptAndReportedOnceByDefault(String filepath, String suffix) {
+        CheckpointPolicy p = CheckpointPolicy.builder(filepath).build();
+        assertEquals(KerasSuffix.WARN, p.kerasSuffix());
+        assertEquals(filepath, p.filepath().source());
+        assertEquals(1, p.warnings().size(), p.warnings().toString());
+        assertTrue(p.warnings().get(0).contains("ends in \"" + suffix + "\""), p.warnings().get(0));
+        assertTrue(p.warnings().get(0).contains("directories named \"" + filepath + "\""), p.warnings().get(0));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "runs/e{epoch:02d}.keras|runs/e03",
+        "runs/e{epoch:02d}.h5|runs/e03",
+        "runs/e{epoch:02d}.hdf5|runs/e03",
+        "runs/e{epoch:02d}.weights.h5|runs/e03",
+        "runs/e{epoch:02d}.Keras|runs/e03",
+    })
+    void stripRemovesTheSuffixFromEveryFormattedPath(String filepath, String formatted) {
+        CheckpointPolicy p = CheckpointPolicy.builder(filepath).kerasSuffix(KerasSuffix.STRIP).build();
+        assertEquals(formatted, p.filepath().format(Map.of("epoch", 3)));
+        assertEquals("runs", p.runDirectory());
+        assertEquals(List.of(), p.warnings());
+    }
+
+    @Test
+    void stripOnAFixedPathNamesTheCheckpointWithoutTheSuffix() {
+        CheckpointPolicy p = CheckpointPolicy.builder("model_checkpoints/best_model.h5")
+                .kerasSuffix(KerasSuffix.STRIP).saveBestOnly(true).build();
+        assertEquals("model_checkpoints/best_model", p.filepath().source());
+        assertEquals("best_model", p.pathInRun(p.filepath().format(Map.of())));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"runs/x/e{epoch:02d}", "runs/x/model.json", "runs/x/h5", "runs/x/e{epoch}.h5x", "runs/x/weights_h5"})
+    void otherNamesGetNoWarningAndStripLeavesThemAlone(String filepath) {
+        assertEquals(List.of(), CheckpointPolicy.builder(filepath).build().warnings());
+        assertEquals(filepath, CheckpointPolicy.builder(filepath).kerasSuffix(KerasSuffix.STRIP).build().filepath().source());
+    }
+
+    @Test
+    void toBuilderKeepsTheFilepathAsWrittenAndTheSuffixChoice() {
+        CheckpointPolicy p = CheckpointPolicy.builder("runs/x.h5.h5").kerasSuffix(KerasSuffix.STRIP).build();
+        CheckpointPolicy copy = p.toBuilder().build();
+        assertEquals("runs/x.h5", copy.filepath().source(), "the suffix is stripped once, from the path as written");
+        assertEquals(p, copy);
+        assertEquals(KerasSuffix.STRIP, copy.kerasSuffix());
+        assertNotEquals(p, p.toBuilder().kerasSuffix(KerasSuffix.WARN).build());
+    }
 }
