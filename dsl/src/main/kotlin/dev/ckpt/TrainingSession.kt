@@ -39,6 +39,7 @@ internal class TrainingSession private constructor(
     private val epochOffset = engine.state().completedEpochs()
     private val configuration: String? by lazy { ModelSnapshot.configurationOf(model) }
     private val kind = if (policy.saveWeightsOnly()) CheckpointKind.WEIGHTS else CheckpointKind.FULL
+    private val history = EpochHistory(writer, options.clock)
 
     fun onEpochBegin(kotlinDlEpoch: Int) {
         settle(queue.poll())
@@ -55,10 +56,12 @@ internal class TrainingSession private constructor(
 
     fun onEpochEnd(kotlinDlEpoch: Int, event: EpochTrainingEvent) {
         settle(queue.poll())
+        val logs = names.epochLogs(event)
         if (engine.epochEnded(engineEpoch(kotlinDlEpoch))) {
             settle(queue.await())
-            carryOut(engine.decide(names.epochLogs(event)))
+            carryOut(engine.decide(logs))
         }
+        history.epochEnded(engineEpoch(kotlinDlEpoch) + 1, engine.state().globalStep(), logs)?.let { failed(it, "history.jsonl was not updated") }
     }
 
     /** Waits for the save in flight, reports it, and releases the run; errors surface per `onSaveError`. */
@@ -104,6 +107,7 @@ internal class TrainingSession private constructor(
     private fun save(save: Decision.Save) {
         if (policy.verbose()) messages.info(save.message())
         val snapshot = ModelSnapshot.take(model, kind, if (kind == CheckpointKind.FULL) configuration else null)
+        history.saving(save.checkpoint().path())
         queue.submit { commit(save, snapshot) }
         settle(queue.poll()) // an inline save is done already
     }
@@ -141,6 +145,7 @@ internal class TrainingSession private constructor(
                 outcome.releaseErrors.drop(1).forEach { messages.error(it.message ?: it.toString(), null) }
             }
             is SaveOutcome.Failed -> {
+                history.notSaved(outcome.save.checkpoint().path())
                 val e = outcome.error
                 if (e !is IOException) throw e
                 failed(e, "saving ${outcome.save.path()} failed")

@@ -2,10 +2,13 @@ package dev.ckpt.storage
 
 import dev.ckpt.CorruptRunException
 import java.io.IOException
+import java.nio.ByteBuffer
+import java.nio.channels.FileChannel
 import java.nio.file.FileAlreadyExistsException
 import java.nio.file.Files
 import java.nio.file.LinkOption
 import java.nio.file.Path
+import java.nio.file.StandardOpenOption
 
 /**
  * A run in a directory of any `java.nio.file` file system whose provider renames atomically (the default one,
@@ -50,6 +53,33 @@ internal class FileRunStore(root: Path) : RunStore {
         } catch (e: IOException) {
             throw ManifestRecordedException(e)
         }
+    }
+
+    override fun appendHistory(line: ByteArray) {
+        require(line.isNotEmpty() && line.last() == '\n'.code.toByte()) { "a history line must end with a newline" }
+        val file = root.resolve(HISTORY_FILE)
+        if (Files.isSymbolicLink(file)) {
+            throw CorruptRunException(file.toString(), "is a symbolic link; ckpt never follows links inside a run")
+        }
+        val created = !Files.exists(file, LinkOption.NOFOLLOW_LINKS)
+        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS).use { ch ->
+            val end = Durable.endOfLastLine(ch)
+            if (end < ch.size()) ch.truncate(end)
+            val buffer = ByteBuffer.wrap(line)
+            var position = end
+            while (buffer.hasRemaining()) position += ch.write(buffer, position)
+            ch.force(true)
+        }
+        if (created) Durable.syncDirectory(root)
+    }
+
+    override fun readHistory(): ByteArray? {
+        val file = root.resolve(HISTORY_FILE)
+        if (Files.isSymbolicLink(file)) {
+            throw CorruptRunException(file.toString(), "is a symbolic link; ckpt never follows links inside a run")
+        }
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) return null
+        return Durable.readBounded(file, Durable.METADATA_LIMIT)
     }
 
     override fun lock(owner: String): AutoCloseable {
