@@ -94,7 +94,7 @@ public object HistoryChart {
 
     private fun lossLike(metric: String): Boolean = metric.endsWith("loss")
 
-    private fun chart(run: Checkpoints, metrics: List<String>, width: Int, height: Int): XYChart {
+    internal fun chart(run: Checkpoints, metrics: List<String>, width: Int, height: Int): XYChart {
         val history = run.history()
         if (history.isEmpty()) {
             throw NoSuchElementException(

@@ -1,7 +1,6 @@
 package dev.ckpt.cli
 
 import dev.ckpt.checkpoint
-import dev.ckpt.kotlindl.Digits
 import org.jetbrains.kotlinx.dl.api.core.callback.Callback
 import org.jetbrains.kotlinx.dl.api.core.history.EpochTrainingEvent
 import org.jetbrains.kotlinx.dl.api.core.history.TrainingHistory
