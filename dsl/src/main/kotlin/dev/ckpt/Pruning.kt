@@ -19,7 +19,7 @@ internal object Pruning {
     fun prune(store: RunStore, retention: Retention, dryRun: Boolean): PruneReport {
         val reader = RunReader.open(store) // no run, or a damaged manifest: the same errors as Checkpoints.open
         require(!retention.keepsAll()) {
-            "prune: the retention rules keep every checkpoint (${retention.summary()}); give keepBest, keepLast or keepEveryNthEpoch"
+            "retention: prune needs a rule that releases something, got ${retention.summary()}; set keepBest, keepLast or keepEveryNthEpoch"
         }
         if (dryRun) return plan(reader, retention, dryRun = true, errors = emptyList())
         val owner = "ckpt prune, pid ${ProcessHandle.current().pid()} (user ${System.getProperty("user.name")}), since ${Instant.now()}"
@@ -57,8 +57,8 @@ internal object Pruning {
         val direction = Direction.entries.firstOrNull { it.name == recorded }
         if (direction != null) return direction
         require(retention.keepBest() == null) {
-            "prune: keepBest ranks checkpoints by the monitored metric, but run $location does not record which way " +
-                "its monitor improves (direction ${recorded?.let { "\"$it\"" } ?: "missing"} in its policy fingerprint); use keepLast instead"
+            "keepBest: ranks checkpoints by the monitored metric, but run $location does not record which way its " +
+                "monitor improves (direction ${recorded?.let { "\"$it\"" } ?: "missing"} in its policy fingerprint); use keepLast instead"
         }
         return Direction.MIN // unused: no rule ranks
     }

@@ -122,7 +122,7 @@ class PruneTest : FunSpec({
         JimfsSandbox().use { box ->
             sixEpochs(box.run)
             shouldThrow<IllegalArgumentException> { Checkpoints.prune(box.run, Retention.keepAll()) }.message shouldBe
-                "prune: the retention rules keep every checkpoint (keep all); give keepBest, keepLast or keepEveryNthEpoch"
+                "retention: prune needs a rule that releases something, got keep all; set keepBest, keepLast or keepEveryNthEpoch"
         }
     }
 
@@ -130,7 +130,7 @@ class PruneTest : FunSpec({
         JimfsSandbox().use { box ->
             sixEpochs(box.run, fingerprint = "fp-1")
             shouldThrow<IllegalArgumentException> { Checkpoints.prune(box.run, Retention.keepAll().withKeepBest(1)) }.message shouldBe
-                "prune: keepBest ranks checkpoints by the monitored metric, but run ${box.run} does not record which way its " +
+                "keepBest: ranks checkpoints by the monitored metric, but run ${box.run} does not record which way its " +
                 "monitor improves (direction missing in its policy fingerprint); use keepLast instead"
             Checkpoints.prune(box.run, Retention.keepAll().withKeepLast(1)).released shouldBe listOf("e01", "e02", "e04", "e05")
         }
