@@ -4,6 +4,7 @@ import java.util.concurrent.ExecutorService
 import java.util.concurrent.Executors
 import java.util.concurrent.Future
 import java.util.concurrent.ThreadFactory
+import java.util.concurrent.TimeUnit
 
 /**
  * Where saves are written: on the calling (training) thread, or on one background writer thread. At most one
@@ -70,6 +71,11 @@ internal sealed class SaveQueue<T : Any> : AutoCloseable {
                 inFlight = null
                 waitNanos += System.nanoTime() - started
             }
+        }
+
+        /** Waits up to [timeout] for the save in flight without collecting it (a JVM shutdown hook's last wait). */
+        fun awaitQuietly(timeout: Long, unit: TimeUnit) {
+            inFlight?.let { f -> runCatching { f.get(timeout, unit) } }
         }
 
         /** Stops the thread once the save in flight, if any, is collected; call [await] first. */

@@ -13,7 +13,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import kotlin.Pair;
+import dev.ckpt.kotlindl.Digits;
 import org.jetbrains.kotlinx.dl.api.core.Sequential;
 import org.jetbrains.kotlinx.dl.api.core.metric.Metrics;
 import org.jetbrains.kotlinx.dl.dataset.OnHeapDataset;
@@ -27,7 +27,8 @@ class JavaApiTest {
 
     @Test
     void javaCallerConfiguresTrainsAndRestoresTheBest() throws IOException {
-        Pair<OnHeapDataset, OnHeapDataset> data = Fixtures.INSTANCE.getDigits();
+        OnHeapDataset train = Digits.INSTANCE.train();
+        OnHeapDataset valid = Digits.INSTANCE.validation();
         CheckpointPolicy policy = CheckpointPolicy.builder("runs/java/e{epoch:02d}-{val_accuracy:.3f}")
                 .monitor("val_accuracy")
                 .mode(Mode.MAX)
@@ -39,16 +40,16 @@ class JavaApiTest {
         List<String> messages = new ArrayList<>();
         CheckpointCallback saver = Ckpt.callback(policy, Ckpt.options().directory(dir).listener(messages::add));
 
-        try (Sequential model = Fixtures.INSTANCE.compiled()) {
-            model.fit(data.getFirst(), data.getSecond(), 3, 32, 64, List.of(saver));
+        try (Sequential model = Digits.INSTANCE.newCompiledModel(32)) {
+            model.fit(train, valid, 3, 32, 64, List.of(saver));
         }
 
         Checkpoints run = Checkpoints.open(dir.resolve("runs/java"));
         Checkpoint best = run.best();
         assertTrue(run.getAll().size() <= 2, "keepBest(2) keeps at most two: " + run.getAll());
         assertTrue(messages.get(0).startsWith("Epoch 1: val_accuracy improved from none to "), messages.get(0));
-        try (Sequential restored = best.loadModel(Fixtures.INSTANCE::compile)) {
-            double accuracy = restored.evaluate(data.getSecond(), 64, List.of()).getMetrics().get(Metrics.ACCURACY);
+        try (Sequential restored = best.loadModel(Digits.INSTANCE::compile)) {
+            double accuracy = restored.evaluate(valid, 64, List.of()).getMetrics().get(Metrics.ACCURACY);
             assertEquals(best.getMetrics().get("val_accuracy"), accuracy);
         }
 

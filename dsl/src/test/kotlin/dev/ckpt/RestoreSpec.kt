@@ -1,5 +1,6 @@
 package dev.ckpt
 
+import dev.ckpt.kotlindl.Digits
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.engine.spec.tempdir
@@ -15,9 +16,9 @@ import java.nio.file.Files
 import java.nio.file.NoSuchFileException
 
 class RestoreSpec : FunSpec({
-    val (train, valid) = Fixtures.digits
+    val (train, valid) = (Digits.train() to Digits.validation())
     val dir = tempdir().toPath()
-    Fixtures.compiled().use { model ->
+    Digits.newCompiledModel().use { model ->
         model.fit(train, valid, 2, 32, 64, listOf(
             checkpoint("weights/e{epoch:02d}") { saveWeightsOnly = true; directory = dir },
             checkpoint("full/e{epoch:02d}") { monitor = "val_accuracy"; mode = MAX; directory = dir },
@@ -91,16 +92,16 @@ class RestoreSpec : FunSpec({
 
     test("a weights-only checkpoint asked for a full model says what to call instead") {
         val weights = Checkpoints.open(dir.resolve("weights")).latest()
-        shouldThrow<IllegalStateException> { weights.loadModel(Fixtures::compile) }.message shouldBe
+        shouldThrow<IllegalStateException> { weights.loadModel(Digits::compile) }.message shouldBe
             "checkpoint e02 holds weights only (saveWeightsOnly = true), not a full model; build and compile the model " +
             "in code and call loadWeightsInto(model) instead"
-        Fixtures.compiled().use { weights.loadWeightsInto(it) }
+        Digits.newCompiledModel().use { weights.loadWeightsInto(it) }
     }
 
     test("a model whose layers do not match is refused, naming the variables") {
         val other = Sequential.of(Input(64, name = "pixels"), Dense(16, Activations.Relu, name = "hidden"), Dense(10, name = "logits"))
         other.use {
-            Fixtures.compile(it)
+            Digits.compile(it)
             val error = shouldThrow<IllegalArgumentException> { Checkpoints.open(dir.resolve("full")).latest().loadWeightsInto(it) }
             error.message shouldContain "hidden_dense_kernel"
         }
@@ -114,8 +115,8 @@ class RestoreSpec : FunSpec({
         val text = Files.readString(file)
         val digit = text.indexOfFirst { it in '1'..'8' }
         Files.writeString(file, text.substring(0, digit) + (text[digit] + 1) + text.substring(digit + 1))
-        val error = shouldThrow<IOException> { Fixtures.compiled().use { run.latest().loadWeightsInto(it) } }
+        val error = shouldThrow<IOException> { Digits.newCompiledModel().use { run.latest().loadWeightsInto(it) } }
         error.message!! shouldStartWith "checkpoint e02 is corrupt: hidden_dense_bias.txt should have sha256"
-        Fixtures.compiled().use { run.latest().loadWeightsInto(it, allowCorrupt = true) }
+        Digits.newCompiledModel().use { run.latest().loadWeightsInto(it, allowCorrupt = true) }
     }
 })

@@ -3,7 +3,6 @@ package dev.ckpt.kotlindl
 import dev.ckpt.CheckpointKind
 import dev.ckpt.storage.CheckpointFile
 import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel
-import java.io.ByteArrayOutputStream
 
 /**
  * A copy of a model's variables at one step, in host memory: taken on the training thread (the only work that
@@ -33,11 +32,7 @@ internal class ModelSnapshot private constructor(
         }
     }
 
-    private fun format(v: VariableValue): ByteArray {
-        val out = ByteArrayOutputStream(v.size() * 12 + 16)
-        FloatText.write(v.values(), out)
-        return out.toByteArray()
-    }
+    private fun format(v: VariableValue): ByteArray = FloatText.format(v.values())
 
     companion object {
         /**

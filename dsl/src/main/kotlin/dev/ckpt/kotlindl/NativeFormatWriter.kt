@@ -11,9 +11,10 @@ import java.nio.file.StandardOpenOption.WRITE
 
 /**
  * Writes a model checkpoint in KotlinDL 0.4.0's own `JSON_CONFIG_CUSTOM_VARIABLES` layout into a directory,
- * outside any run: the files are those of [ModelSnapshot.files], exactly what KotlinDL's `save` writes, so
- * `Sequential.loadDefaultModelConfiguration` and `loadWeights` read them. Used by tests and benchmarks; runs
- * commit snapshots through their storage instead.
+ * outside any run: the files are those of [ModelSnapshot.files], what KotlinDL's `save` writes (byte for byte as
+ * on JDK 19+, whose `Float.toString` prints the shortest digits; on JDK 17 KotlinDL prints some values with more
+ * digits, which read back to the same bits), so `Sequential.loadDefaultModelConfiguration` and `loadWeights` read
+ * them. Used by tests and benchmarks; runs commit snapshots through their storage instead.
  */
 internal object NativeFormatWriter {
     /**

@@ -138,7 +138,10 @@ internal class RunWriter private constructor(
         return release()
     }
 
-    /** Appends [line] to the run's `history.jsonl`, flushed before returning. */
+    /**
+     * Appends [line] to the run's `history.jsonl`, flushed before returning. The training thread calls it while
+     * the background writer may be committing: it touches nothing but `history.jsonl` (and reads [closed]).
+     */
     @Throws(IOException::class)
     fun appendHistory(line: HistoryLine) {
         check(!closed) { "run writer for $location is closed" }

@@ -41,10 +41,15 @@ internal class ChildJvm private constructor(private val process: Process, val lo
         }
     }
 
-    /** SIGKILL on Linux: no shutdown hook, no finally block, no flush runs in the child. */
-    fun kill() {
+    /**
+     * SIGKILL on Linux: no shutdown hook, no finally block, no flush runs in the child. Returns whether the child was
+     * still running when the signal was sent (a kill that finds it already gone tests nothing).
+     */
+    fun kill(): Boolean {
+        val alive = process.isAlive
         process.destroyForcibly()
         process.waitFor()
+        return alive && process.exitValue() == 137
     }
 
     fun waitFor(): Int {

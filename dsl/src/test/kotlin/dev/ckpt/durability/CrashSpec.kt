@@ -1,7 +1,7 @@
 package dev.ckpt.durability
 
 import dev.ckpt.Checkpoints
-import dev.ckpt.Fixtures
+import dev.ckpt.kotlindl.Digits
 import dev.ckpt.checkpoint
 import dev.ckpt.storage.copyTree
 import dev.ckpt.CheckpointStatus
@@ -73,17 +73,23 @@ class CrashSpec : FunSpec({
             pool.shutdownNow()
         }
         val seconds = (System.nanoTime() - started) / 1e9
-        results.sumOf { it.kills } shouldBe kills
+        withClue("every kill landed on a running child") { results.sumOf { it.liveKills } shouldBe kills }
+        withClue("every launch after a kill opened the run (recovered, restored) before it was killed or finished") {
+            results.sumOf { it.openedAfterKill } shouldBe results.sumOf { it.launchesAfterKill }
+        }
+        withClue("no kill left a checkpoint directory the manifest does not list, once the next writer opened the run") {
+            results.sumOf { it.orphans } shouldBe 0
+        }
         println(
             "CrashSpec: $kills kills in ${"%.1f".format(seconds)} s over $lanes lanes (seed $seed); " +
                 "${results.sumOf { it.early }} of them early (from launch); ${results.sumOf { it.commitsSeen }} commits reported, ${results.sumOf { it.killedAfterCommitInFlight }} kills " +
                 "left an unreported commit, ${results.sumOf { it.beyondRetentionAfterKills }} released-but-listed checkpoints found after kills (deleted on resume), " +
-                "${results.sumOf { it.orphans }} unlisted checkpoint directories left by kills during a deletion",
+                "${results.sumOf { it.orphans }} unlisted checkpoint directories left behind",
         )
     }
 
     test("a crash between a commit and its retention's deletions: the resumed run deletes what was released") {
-        val (train, valid) = Fixtures.digits
+        val (train, valid) = (Digits.train() to Digits.validation())
         val base = tempdir().toPath()
         val run = base.resolve("runs/rel")
         val side = tempdir().toPath().resolve("at-e01")
@@ -93,7 +99,7 @@ class CrashSpec : FunSpec({
                 if (epoch == 1) copyTree(run, side)
             }
         }
-        Fixtures.compiled().use { it.fit(train, valid, 2, 32, 64, listOf(saver(), copier)) }
+        Digits.newCompiledModel().use { it.fit(train, valid, 2, 32, 64, listOf(saver(), copier)) }
         withClue("precondition: e02 improved on e01, so retention released e01") {
             Checkpoints.open(run).all.map { it.path } shouldContainExactly listOf("e02")
         }
@@ -107,7 +113,7 @@ class CrashSpec : FunSpec({
         Checkpoints.open(run).all.map { it.path } shouldContainExactly listOf("e02")
         Checkpoints.open(run).verify().allOk shouldBe true
 
-        Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(saver())) }
+        Digits.newCompiledModel().use { it.fit(train, valid, 1, 32, 64, listOf(saver())) }
         val after = Checkpoints.open(run)
         after.all.map { it.path } shouldNotContain "e01"
         run.resolve("e01").exists() shouldBe false
@@ -125,7 +131,9 @@ private class CrashLane(private val base: Path, private val random: Random, priv
     private var commitsSeen = 0
 
     class Result(
-        val kills: Int,
+        val liveKills: Int,
+        val launchesAfterKill: Int,
+        val openedAfterKill: Int,
         val early: Int,
         val commitsSeen: Int,
         val killedAfterCommitInFlight: Int,
@@ -138,6 +146,9 @@ private class CrashLane(private val base: Path, private val random: Random, priv
         var latest: Pair<Int, Long>? = null
         var inFlight = 0
         var early = 0
+        var liveKills = 0
+        var launchesAfterKill = 0
+        var openedAfterKill = 0
         repeat(kills) { k ->
             // One kill in five comes early, timed from the launch: JVM start, ckpt's recovery of the previous
             // kill's leftovers, the restore, the first commit. The others wait until the launch has shown that it
@@ -145,17 +156,25 @@ private class CrashLane(private val base: Path, private val random: Random, priv
             val isEarly = random.nextInt(EARLY_ONE_IN) == 0
             if (isEarly) early++
             val child = launch(stopAfterCommits = 0)
+            if (k > 0 && !isEarly) launchesAfterKill++
             val lastReported = try {
                 val saved = ArrayList<Pair<Int, Long>>()
+                var opened = false
                 if (isEarly) {
                     Thread.sleep(random.nextLong(0, EARLY_WINDOW_MILLIS + 1))
                 } else {
                     child.awaitLine("TRAIN_BEGIN")
+                    opened = true
                     saved += CrashPolicy.numbering(child.awaitLine("SAVED "))
                     Thread.sleep(random.nextLong(0, maxDelayMillis + 1))
                 }
-                child.kill()
-                for (line in child.rest()) if (line.startsWith("SAVED ")) saved += CrashPolicy.numbering(line)
+                if (child.kill()) liveKills++
+                for (line in child.rest()) {
+                    if (line == "TRAIN_BEGIN") opened = true
+                    if (line.startsWith("SAVED ")) saved += CrashPolicy.numbering(line)
+                }
+                // An early kill may land before its launch opened the run; every other launch after a kill must open it.
+                if (k > 0 && !isEarly && opened) openedAfterKill++
                 commitsSeen += saved.size
                 // Any launch that committed must have continued exactly where the latest left off.
                 saved.firstOrNull()?.let { first -> checkContinues(first, latest) }
@@ -178,8 +197,10 @@ private class CrashLane(private val base: Path, private val random: Random, priv
         }
         // The last kill's resumed run is not killed: it commits once more and stops normally.
         val child = launch(stopAfterCommits = 1)
+        launchesAfterKill++
         try {
             child.awaitLine("TRAIN_BEGIN")
+            openedAfterKill++
             checkContinues(CrashPolicy.numbering(child.awaitLine("SAVED ")), latest)
             commitsSeen++
             child.awaitLine("DONE")
@@ -194,7 +215,7 @@ private class CrashLane(private val base: Path, private val random: Random, priv
         // Checkpoints released just before a kill were deleted when the next run resumed: only retention's keep.
         val listed = Checkpoints.open(runDir).all.size
         withClue("listed checkpoints after a clean resumed run (keepLast = 2, keepBest = 2)") { (listed <= RETAINED) shouldBe true }
-        return Result(kills, early, commitsSeen, inFlight, listedAfterKills, orphans())
+        return Result(liveKills, launchesAfterKill, openedAfterKill, early, commitsSeen, inFlight, listedAfterKills, orphans())
     }
 
     private fun launch(stopAfterCommits: Int): ChildJvm {
@@ -232,16 +253,17 @@ private class CrashLane(private val base: Path, private val random: Random, priv
         }
         val best = run.best()
         val latest = run.latest()
-        Fixtures.compiled().use { best.loadWeightsInto(it) }
-        Fixtures.compiled().use { latest.loadWeightsInto(it) }
+        Digits.newCompiledModel().use { best.loadWeightsInto(it) }
+        Digits.newCompiledModel().use { latest.loadWeightsInto(it) }
         val steps = run.all.map { it.step }
         withClue("latest is the newest listed checkpoint: $steps") { latest.step shouldBe steps.max() }
         return CrashPolicy.numbering(latest.path)
     }
 
     /**
-     * Checkpoint directories the manifest does not list: a kill after a retention deletion rewrote the manifest
-     * but before it removed the files. Wasted space by design (ckpt deletes only what the manifest lists), counted.
+     * Checkpoint directories the manifest does not list, after the lane's last (clean) run: what a kill between a
+     * commit's file move and its manifest write, or between a release's manifest write and its deletions, would
+     * leave if the next writer did not finish it.
      */
     private fun orphans(): Int {
         val listed = Checkpoints.open(runDir).all.map { it.path }.toSet()

@@ -1,7 +1,7 @@
 package dev.ckpt.durability
 
 import dev.ckpt.CheckpointCallback
-import dev.ckpt.Fixtures
+import dev.ckpt.kotlindl.Digits
 import dev.ckpt.checkpoint
 import dev.ckpt.kotlindl.Models
 import org.jetbrains.kotlinx.dl.api.core.callback.Callback
@@ -27,9 +27,9 @@ object CrashTrainer {
         require(args.size == 2) { "usage: CrashTrainer <base directory> <stop after N commits, 0 = never>" }
         val base = Path.of(args[0])
         val stopAfter = args[1].toInt()
-        val (train, _) = Fixtures.digits
+        val (train, _) = (Digits.train() to Digits.validation())
         val saver = CrashPolicy.callback(base)
-        Fixtures.compiled().use { model ->
+        Digits.newCompiledModel().use { model ->
             model.fit(train, CrashPolicy.EPOCHS, CrashPolicy.BATCH_SIZE, listOf(saver, Reporter(saver, stopAfter)))
         }
         say("DONE")

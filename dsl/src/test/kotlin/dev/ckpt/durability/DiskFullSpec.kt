@@ -4,7 +4,7 @@ import com.google.common.jimfs.Configuration
 import com.google.common.jimfs.Jimfs
 import dev.ckpt.CheckpointCallback
 import dev.ckpt.Checkpoints
-import dev.ckpt.Fixtures
+import dev.ckpt.kotlindl.Digits
 import dev.ckpt.SaveErrorAction
 import dev.ckpt.checkpoint
 import io.kotest.assertions.throwables.shouldThrow
@@ -27,7 +27,7 @@ import kotlin.streams.toList
  * holds two full checkpoints of the fixture MLP but not three.
  */
 class DiskFullSpec : FunSpec({
-    val (train, valid) = Fixtures.digits
+    val (train, valid) = (Digits.train() to Digits.validation())
 
     fun saver(fs: FileSystem, onError: SaveErrorAction, messages: MutableList<String> = ArrayList(), resume: Boolean = false): CheckpointCallback =
         checkpoint("runs/full/e{epoch:02d}") {
@@ -41,7 +41,7 @@ class DiskFullSpec : FunSpec({
     /** Bytes one checkpoint takes, measured on an unlimited Jimfs with the same block size. */
     val checkpointBytes: Long by lazy {
         Jimfs.newFileSystem(config(1L shl 30)).use { fs ->
-            Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(saver(fs, SaveErrorAction.STOP))) }
+            Digits.newCompiledModel().use { it.fit(train, valid, 1, 32, 64, listOf(saver(fs, SaveErrorAction.STOP))) }
             Files.walk(fs.getPath("/data/runs/full/e01")).use { files -> files.filter(Files::isRegularFile).toList().sumOf(Files::size) }
         }
     }
@@ -59,7 +59,7 @@ class DiskFullSpec : FunSpec({
         checkpointBytes shouldBeGreaterThan 10_000L
         smallDisk().use { fs ->
             val error = shouldThrow<IOException> {
-                Fixtures.compiled().use { it.fit(train, valid, 5, 32, 64, listOf(saver(fs, SaveErrorAction.STOP))) }
+                Digits.newCompiledModel().use { it.fit(train, valid, 5, 32, 64, listOf(saver(fs, SaveErrorAction.STOP))) }
             }
             error.message shouldContain "could not save checkpoint /data/runs/full/e03"
             error.message shouldContain "earlier checkpoints and manifest.json are unchanged"
@@ -77,12 +77,12 @@ class DiskFullSpec : FunSpec({
             val ballast = fs.getPath("/ballast.bin")
             Files.write(ballast, ByteArray(checkpointBytes.toInt()))
             shouldThrow<IOException> {
-                Fixtures.compiled().use { it.fit(train, valid, 5, 32, 64, listOf(saver(fs, SaveErrorAction.STOP))) }
+                Digits.newCompiledModel().use { it.fit(train, valid, 5, 32, 64, listOf(saver(fs, SaveErrorAction.STOP))) }
             }.message shouldContain "e03"
             Files.delete(ballast)
             // KotlinDL does not call onTrainEnd when a callback throws: the callback itself must release the run.
             val resumed = saver(fs, SaveErrorAction.STOP, resume = true)
-            Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(resumed)) }
+            Digits.newCompiledModel().use { it.fit(train, valid, 1, 32, 64, listOf(resumed)) }
             resumed.saved shouldContainExactly listOf("runs/full/e03")
             fs.run().all.map { it.path } shouldContainExactly listOf("e01", "e02", "e03")
             fs.run().verify().allOk shouldBe true
@@ -92,7 +92,7 @@ class DiskFullSpec : FunSpec({
     test("with onSaveError = WARN_AND_CONTINUE training finishes, every failed save is reported, e01 and e02 survive") {
         smallDisk().use { fs ->
             val messages = ArrayList<String>()
-            val history = Fixtures.compiled().use { it.fit(train, valid, 5, 32, 64, listOf(saver(fs, SaveErrorAction.WARN_AND_CONTINUE, messages))) }
+            val history = Digits.newCompiledModel().use { it.fit(train, valid, 5, 32, 64, listOf(saver(fs, SaveErrorAction.WARN_AND_CONTINUE, messages))) }
             history.epochHistory shouldHaveSize 5
             val errors = messages.filter { it.startsWith("ERROR: ") }
             errors.map { it.substringAfter("saving ").substringBefore(" failed") } shouldContainExactly

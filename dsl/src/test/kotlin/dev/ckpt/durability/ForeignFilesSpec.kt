@@ -1,7 +1,7 @@
 package dev.ckpt.durability
 
 import dev.ckpt.Checkpoints
-import dev.ckpt.Fixtures
+import dev.ckpt.kotlindl.Digits
 import dev.ckpt.checkpoint
 import dev.ckpt.CorruptRunException
 import io.kotest.assertions.throwables.shouldThrow
@@ -30,7 +30,7 @@ import kotlin.streams.toList
  * when the directory it is told to write into already holds things it did not write.
  */
 class ForeignFilesSpec : FunSpec({
-    val (train, valid) = Fixtures.digits
+    val (train, valid) = (Digits.train() to Digits.validation())
 
     /** Plants a user file and a user subdirectory into each checkpoint right after it is committed. */
     class Planter(private val run: Path, private val planted: MutableMap<Path, String>) : Callback() {
@@ -62,7 +62,7 @@ class ForeignFilesSpec : FunSpec({
         planter.plant(base.resolve("runs/beside.txt"), "beside the run directory")
 
         val saver = checkpoint("runs/f/e{epoch:02d}") { monitor = "val_loss"; keepLast = 1; directory = base }
-        Fixtures.compiled().use { it.fit(train, valid, 5, 32, 64, listOf(saver, planter)) }
+        Digits.newCompiledModel().use { it.fit(train, valid, 5, 32, 64, listOf(saver, planter)) }
 
         val checkpoints = Checkpoints.open(run)
         val kept = checkpoints.all.map { it.path }
@@ -76,7 +76,7 @@ class ForeignFilesSpec : FunSpec({
         }
         // Foreign files inside a kept checkpoint do not make it fail verification or loading.
         checkpoints.verify().allOk shouldBe true
-        Fixtures.compiled().use { checkpoints.latest().loadWeightsInto(it) }
+        Digits.newCompiledModel().use { checkpoints.latest().loadWeightsInto(it) }
     }
 
     test("a new run starts in a directory that holds only user files, leaving them as they were") {
@@ -88,7 +88,7 @@ class ForeignFilesSpec : FunSpec({
         val before = snapshot(run)
 
         val saver = checkpoint("runs/n/e{epoch:02d}") { directory = base }
-        Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(saver)) }
+        Digits.newCompiledModel().use { it.fit(train, valid, 1, 32, 64, listOf(saver)) }
 
         saver.saved shouldContainExactly listOf("runs/n/e01")
         snapshot(run).filterKeys { it in before } shouldBe before
@@ -100,7 +100,7 @@ class ForeignFilesSpec : FunSpec({
         Files.createDirectories(run)
         run.resolve("manifest.json").writeText("""{"name": "my web app manifest"}""")
         val saver = checkpoint("runs/m/e{epoch:02d}") { directory = base }
-        val error = shouldThrow<CorruptRunException> { Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(saver)) } }
+        val error = shouldThrow<CorruptRunException> { Digits.newCompiledModel().use { it.fit(train, valid, 1, 32, 64, listOf(saver)) } }
         error.message shouldContain "formatVersion must be an integer"
         run.resolve("manifest.json").readText() shouldBe """{"name": "my web app manifest"}"""
         run.resolve("e01").exists() shouldBe false
@@ -112,7 +112,7 @@ class ForeignFilesSpec : FunSpec({
         Files.createDirectories(run.resolve("e02"))
         run.resolve("e02/thesis.tex").writeText("\\chapter{Results}")
         val saver = checkpoint("runs/u/e{epoch:02d}") { directory = base }
-        val error = shouldThrow<IOException> { Fixtures.compiled().use { it.fit(train, valid, 3, 32, 64, listOf(saver)) } }
+        val error = shouldThrow<IOException> { Digits.newCompiledModel().use { it.fit(train, valid, 3, 32, 64, listOf(saver)) } }
         error.message shouldContain "${run.resolve("e02")} exists but is not a checkpoint ckpt wrote"
         filesUnder(run.resolve("e02")) shouldContainExactly listOf("thesis.tex")
         run.resolve("e02/thesis.tex").readText() shouldBe "\\chapter{Results}"
@@ -123,9 +123,9 @@ class ForeignFilesSpec : FunSpec({
         val base = tempdir().toPath()
         val run = base.resolve("runs/b")
         fun saver() = checkpoint("runs/b/best") { monitor = "val_loss"; resume = true; directory = base }
-        Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(saver())) }
+        Digits.newCompiledModel().use { it.fit(train, valid, 1, 32, 64, listOf(saver())) }
         run.resolve("best/NOTES.md").writeText("annotated by hand")
-        val error = shouldThrow<IOException> { Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(saver())) } }
+        val error = shouldThrow<IOException> { Digits.newCompiledModel().use { it.fit(train, valid, 1, 32, 64, listOf(saver())) } }
         error.message shouldContain "holds files ckpt did not write (NOTES.md)"
         run.resolve("best/NOTES.md").readText() shouldBe "annotated by hand"
         Checkpoints.open(run).verify().allOk shouldBe true

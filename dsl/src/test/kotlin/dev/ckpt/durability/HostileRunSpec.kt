@@ -1,7 +1,7 @@
 package dev.ckpt.durability
 
 import dev.ckpt.Checkpoints
-import dev.ckpt.Fixtures
+import dev.ckpt.kotlindl.Digits
 import dev.ckpt.checkpoint
 import dev.ckpt.CheckpointStatus
 import dev.ckpt.CorruptRunException
@@ -35,13 +35,13 @@ import kotlin.streams.toList
  * file, the bait a `..` or absolute path would reach.
  */
 class HostileRunSpec : FunSpec({
-    val (train, valid) = Fixtures.digits
+    val (train, valid) = (Digits.train() to Digits.validation())
     fun saver(base: Path, resume: Boolean = true) = checkpoint("runs/h/e{epoch:02d}") { monitor = "val_loss"; this.resume = resume; directory = base }
 
     /** A genuine two-epoch run, trained once and copied for each case. */
     val pristine: Path by lazy {
         val base = tempdir().toPath()
-        Fixtures.compiled().use { it.fit(train, valid, 2, 32, 64, listOf(saver(base, resume = false))) }
+        Digits.newCompiledModel().use { it.fit(train, valid, 2, 32, 64, listOf(saver(base, resume = false))) }
         base
     }
 
@@ -93,7 +93,7 @@ class HostileRunSpec : FunSpec({
             opened.file shouldBe manifestFile.toString()
             opened.message shouldContain case.expected
 
-            val resumed = shouldThrow<IOException> { Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(saver(base))) } }
+            val resumed = shouldThrow<IOException> { Digits.newCompiledModel().use { it.fit(train, valid, 1, 32, 64, listOf(saver(base))) } }
             resumed.shouldBeInstanceOf<CorruptRunException>()
             resumed.message shouldContain manifestFile.toString()
             resumed.message shouldContain case.expected
@@ -123,10 +123,10 @@ class HostileRunSpec : FunSpec({
         status.shouldBeInstanceOf<CheckpointStatus.Corrupt>()
         status.actual shouldContain "must not contain \"..\""
         opened.verify().status("e01") shouldBe CheckpointStatus.Ok
-        val load = shouldThrow<IOException> { Fixtures.compiled().use { opened.latest().loadWeightsInto(it) } }
+        val load = shouldThrow<IOException> { Digits.newCompiledModel().use { opened.latest().loadWeightsInto(it) } }
         load.message shouldContain "checkpoint e02 is corrupt"
 
-        val resumed = shouldThrow<IOException> { Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(saver(base))) } }
+        val resumed = shouldThrow<IOException> { Digits.newCompiledModel().use { it.fit(train, valid, 1, 32, 64, listOf(saver(base))) } }
         resumed.message shouldContain "resume: the latest checkpoint e02"
         resumed.message shouldContain "does not verify"
         snapshot(base).filterKeys { it != "runs/h/run.lock" } shouldBe before.filterKeys { it != "runs/h/run.lock" }
@@ -141,7 +141,7 @@ class HostileRunSpec : FunSpec({
         val before = snapshot(base)
 
         Checkpoints.open(base.resolve("runs/h")).verify().allOk shouldBe true
-        val resumed = shouldThrow<IllegalArgumentException> { Fixtures.compiled().use { it.fit(train, valid, 1, 32, 64, listOf(saver(base))) } }
+        val resumed = shouldThrow<IllegalArgumentException> { Digits.newCompiledModel().use { it.fit(train, valid, 1, 32, 64, listOf(saver(base))) } }
         resumed.message shouldContain "engineState is not readable"
         snapshot(base).filterKeys { it != "runs/h/run.lock" } shouldBe before.filterKeys { it != "runs/h/run.lock" }
     }

@@ -62,10 +62,10 @@ object Digits {
         model.compile(Adam(learningRate = 0.01f), Losses.SOFT_MAX_CROSS_ENTROPY_WITH_LOGITS, Metrics.ACCURACY)
     }
 
-    /** [compile], then a single-threaded session, for tests that compare two training runs bit for bit. */
+    /** [compile], then an [InlineSession], for tests that compare training runs (see [TrainingDeterminism]). */
     fun compileDeterministic(model: Sequential) {
         compile(model)
-        SingleThreadedSession.install(model)
+        InlineSession.install(model)
     }
 
     fun newCompiledModel(hidden: Int = 32): Sequential = newModel(hidden).also(::compile)

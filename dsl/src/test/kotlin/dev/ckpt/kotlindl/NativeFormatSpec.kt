@@ -62,6 +62,35 @@ class NativeFormatSpec : FunSpec({
         Digits.predictionBits(restored) shouldBe expected
     }
 
+    test("KotlinDL's own loadWeights reads back every kind of float ckpt writes, also those JDK 17 prints with other digits") {
+        // Shortest digits where JDK 17's Float.toString printed others (1.68289035E13, 9.5829186E24, 1.794E-43,
+        // 1.0E-43, 1.17549435E-38 there), the extremes, zeros, infinities, NaN, and random bit patterns.
+        val special = listOf(1.6828903E13f, 9.5829187E24f, 1.8E-43f, 9.9E-44f, Float.MAX_VALUE, -Float.MIN_VALUE,
+            java.lang.Float.MIN_NORMAL, -0f, 0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, 1e7f, 1e-3f)
+        val random = java.util.SplittableRandom(25)
+        val source = Digits.newCompiledModel().closeLater()
+        val values = KotlinDlAccess.layerVariableNames(source).map { name ->
+            val shape = KotlinDlAccess.declaredShape(source, name)!!
+            val n = VariableValue.elementCount(shape).toInt()
+            VariableValue(name, shape, java.nio.FloatBuffer.wrap(FloatArray(n) { i ->
+                // NaN payloads do not survive text (NaN reads back as the canonical NaN), so random ones are not NaN
+                if (i < special.size) special[i] else generateSequence { java.lang.Float.intBitsToFloat(random.nextInt()) }.first { !it.isNaN() }
+            }))
+        }
+        KotlinDlAccess.assignVariables(source, values, false)
+        val dir = Files.createDirectory(tempdir().toPath().resolve("special"))
+        NativeFormatWriter.write(source, dir, CheckpointKind.WEIGHTS)
+        Files.readString(dir.resolve("output_dense_bias.txt")) shouldBe
+            "1.6828903E13 9.5829187E24 1.8E-43 9.9E-44 3.4028235E38 -1.4E-45 1.1754944E-38 -0.0 0.0 Infinity"
+
+        val restored = Digits.newCompiledModel().closeLater()
+        restored.loadWeights(dir.toFile(), false)
+        variableBits(restored, includeOptimizer = false) shouldBe variableBits(source, includeOptimizer = false)
+        val ours = Digits.newCompiledModel().closeLater()
+        NativeFormatReader.loadWeightsInto(ours, DirectoryFiles(dir), false)
+        variableBits(ours, includeOptimizer = false) shouldBe variableBits(source, includeOptimizer = false)
+    }
+
     test("a full ckpt checkpoint holds exactly the files KotlinDL's save writes with optimizer state, byte for byte") {
         val ours = filesIn(ckptCheckpoint(CheckpointKind.FULL))
         val theirs = filesIn(kotlinDlCheckpoint(saveOptimizerState = true))

@@ -1,0 +1,45 @@
+package dev.ckpt
+
+/**
+ * What saving cost a [CheckpointCallback] so far, across its `fit` calls: how many saves, and where the time went.
+ *
+ * ```kotlin
+ * val stats = saver.stats
+ * println("${stats.saves} saves, ${stats.trainingThreadMillis} ms on the training thread, ${stats.waitMillis} ms waiting")
+ * ```
+ *
+ * With background saves (the default), the training thread pays for deciding and copying the model's variables
+ * ([trainingThreadNanos]) and, when a save comes before the previous one finished, for waiting ([waitNanos]); the
+ * writing itself ([writeNanos]) runs on the writer thread. With `async = false` the writing is on the training
+ * thread too. It deliberately does not count the per-batch bookkeeping between save points (tens of nanoseconds).
+ */
+public data class SaveStats(
+    /** Checkpoints committed. */
+    public val saves: Int,
+    /** Saves that failed (reported per `onSaveError`). */
+    public val failures: Int,
+    /** Time the training thread spent at save points: deciding, copying variables, waiting, and inline writes. */
+    public val trainingThreadNanos: Long,
+    /** Of [trainingThreadNanos], the time spent waiting for the previous save to finish. */
+    public val waitNanos: Long,
+    /** Time spent writing checkpoints (files, `checkpoint.json`, manifest, releases), on whichever thread wrote them. */
+    public val writeNanos: Long,
+) {
+    /** [trainingThreadNanos] in milliseconds. */
+    public val trainingThreadMillis: Double get() = trainingThreadNanos / 1e6
+
+    /** [waitNanos] in milliseconds. */
+    public val waitMillis: Double get() = waitNanos / 1e6
+
+    /** [writeNanos] in milliseconds. */
+    public val writeMillis: Double get() = writeNanos / 1e6
+
+    internal operator fun plus(other: SaveStats): SaveStats = SaveStats(
+        saves + other.saves, failures + other.failures, trainingThreadNanos + other.trainingThreadNanos,
+        waitNanos + other.waitNanos, writeNanos + other.writeNanos,
+    )
+
+    internal companion object {
+        val NONE: SaveStats = SaveStats(0, 0, 0, 0, 0)
+    }
+}
