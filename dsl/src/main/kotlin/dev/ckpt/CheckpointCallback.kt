@@ -3,10 +3,14 @@ package dev.ckpt
 import dev.ckpt.core.engine.EngineState
 import dev.ckpt.core.engine.RunCheckpoints
 import dev.ckpt.core.policy.CheckpointPolicy
+import dev.ckpt.kotlindl.Models
+import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel
 import org.jetbrains.kotlinx.dl.api.core.callback.Callback
 import org.jetbrains.kotlinx.dl.api.core.history.BatchTrainingEvent
 import org.jetbrains.kotlinx.dl.api.core.history.EpochTrainingEvent
 import org.jetbrains.kotlinx.dl.api.core.history.TrainingHistory
+import org.jetbrains.kotlinx.dl.dataset.Dataset
+import java.io.IOException
 
 /**
  * The KotlinDL callback that [checkpoint] (or [Ckpt.callback] from Java) returns: it feeds training events to
@@ -25,7 +29,8 @@ import org.jetbrains.kotlinx.dl.api.core.history.TrainingHistory
  *
  * One instance serves one `fit` call at a time; it holds the run's lock from train begin to train end. It never
  * deletes a file it did not write, and never the best or the latest checkpoint. It is not meant to be
- * subclassed or called directly: pass it to `fit`.
+ * subclassed or called directly: pass it to `fit`, or let its own [fit] call KotlinDL's, which resumes a run
+ * stopped inside an epoch without training a batch twice.
  */
 public class CheckpointCallback internal constructor(
     /** The decision policy. */
@@ -34,6 +39,9 @@ public class CheckpointCallback internal constructor(
 ) : Callback(), AutoCloseable {
     private val messages = Messages(options.listener)
     private var session: TrainingSession? = null
+
+    /** The session [fit] opened for all of its KotlinDL `fit` calls; null for a plain `model.fit`. */
+    private var held: TrainingSession? = null
     private val savedPaths = ArrayList<String>()
     private var finished = SaveStats.NONE
 
@@ -44,7 +52,7 @@ public class CheckpointCallback internal constructor(
     public val saved: List<String> get() = savedPaths.toList()
 
     /** What saving has cost so far, across this callback's `fit` calls. */
-    public val stats: SaveStats get() = finished + (session?.stats() ?: SaveStats.NONE)
+    public val stats: SaveStats get() = finished + ((session ?: held)?.stats() ?: SaveStats.NONE)
 
     /**
      * Waits for a save still in flight and releases the run, as train end does; for a `fit` that did not end
@@ -59,15 +67,30 @@ public class CheckpointCallback internal constructor(
             active.close()
         } finally {
             finished += active.stats()
+            lastEngineView = active.engineView()
         }
     }
 
-    /** The engine's counters and kept checkpoints as the training in progress sees them; null outside `fit`. */
-    internal fun engineView(): Pair<EngineState, RunCheckpoints>? = session?.engineView()
+    /**
+     * The engine's counters and kept checkpoints as the training in progress sees them, or as the last one left
+     * them (every save applied) once it ended; null before any training.
+     */
+    internal fun engineView(): Pair<EngineState, RunCheckpoints>? = session?.engineView() ?: lastEngineView
+
+    private var lastEngineView: Pair<EngineState, RunCheckpoints>? = null
+
+    /** Runs on the writer before each commit (tests use it to hold a save in flight). */
+    internal var beforeCommit: ((String) -> Unit)? = null
 
     override fun onTrainBegin() {
+        held?.let { fixed ->
+            check(fixed.isFor(Models.boundTo(this))) { "checkpoint callback: fit(model, ...) is training another model; pass this callback to one fit at a time" }
+            session = fixed
+            return
+        }
         close()
-        session = TrainingSession.open(this, policy, options, messages, savedPaths)
+        session = TrainingSession.open(Models.boundTo(this), policy, options, messages, savedPaths, beforeCommit)
+            .also { ResumingFit.warnIfRepeating(it.engineState(), messages) }
     }
 
     override fun onEpochBegin(epoch: Int, logs: TrainingHistory) {
@@ -83,7 +106,93 @@ public class CheckpointCallback internal constructor(
     }
 
     override fun onTrainEnd(logs: TrainingHistory) {
-        close()
+        if (session != null && session === held) session = null else close()
+    }
+
+    /**
+     * Trains [model] until the run has [epochs] epochs, continuing the run exactly where its latest checkpoint
+     * stopped, inside an epoch too: the batches that checkpoint holds are not trained again.
+     *
+     * ```kotlin
+     * val saver = checkpoint("runs/big/e{epoch:02d}-b{batch:04d}") { saveFrequency = everyBatches(500); resume = true }
+     * saver.fit(model, train, valid, epochs = 10, trainBatchSize = 32, validationBatchSize = 64)
+     * ```
+     *
+     * [epochs] is the run's total, as Keras reads `epochs` with `initial_epoch`: the same call trains a new run for
+     * 10 epochs, and, run again after the process died in epoch 4 after batch 600 (with a checkpoint there), trains
+     * batches 601 and on of epoch 4 and then epochs 5 to 10. A run that has [epochs] epochs already trains nothing.
+     *
+     * KotlinDL's `fit` always starts an epoch at its first batch, so the rest of an interrupted epoch is a `fit` of
+     * one epoch over a view of [trainingDataset] from the first untrained example on, followed by a `fit` of the
+     * remaining epochs over the whole dataset. Epoch, batch and step numbers (in templates, the engine and the
+     * returned history) continue as if nothing had stopped; [callbacks] see two `fit` calls, numbered by KotlinDL,
+     * and the rest-of-epoch averages KotlinDL logs at that epoch's end cover the batches trained after the resume.
+     *
+     * Skipping is exact for the same examples in the same order in batches of the same size. `fit` does not
+     * shuffle; a caller who shuffles between epochs must pass the interrupted epoch's order when resuming. Each
+     * batch-level checkpoint records the data's size, batch size and a fingerprint of its order, and a resume
+     * inside an epoch refuses data that differs, naming both. It deliberately does not store or replay the data.
+     *
+     * @throws IllegalArgumentException when a size is not positive, [callbacks] contains this callback, or the data
+     *   differs from what the interrupted epoch trained on
+     * @throws IOException when the run cannot be opened or a save fails (per `onSaveError`)
+     */
+    @JvmOverloads
+    @Throws(IOException::class)
+    public fun fit(
+        model: GraphTrainableModel,
+        trainingDataset: Dataset,
+        validationDataset: Dataset,
+        epochs: Int,
+        trainBatchSize: Int = 32,
+        validationBatchSize: Int = 256,
+        callbacks: List<Callback> = emptyList(),
+    ): TrainingHistory {
+        require(trainBatchSize >= 1) { "trainBatchSize: must be >= 1, got $trainBatchSize" }
+        return ResumingFit(this, model, TrainingData(trainingDataset, trainBatchSize), epochs, callbacks, messages) { data, n, all ->
+            model.fit(data, validationDataset, n, trainBatchSize, validationBatchSize, all)
+        }.run()
+    }
+
+    /** [fit] without validation data. */
+    @JvmOverloads
+    @Throws(IOException::class)
+    public fun fit(
+        model: GraphTrainableModel,
+        trainingDataset: Dataset,
+        epochs: Int,
+        batchSize: Int = 32,
+        callbacks: List<Callback> = emptyList(),
+    ): TrainingHistory {
+        require(batchSize >= 1) { "batchSize: must be >= 1, got $batchSize" }
+        return ResumingFit(this, model, TrainingData(trainingDataset, batchSize), epochs, callbacks, messages) { data, n, all ->
+            model.fit(data, n, batchSize, all)
+        }.run()
+    }
+
+    /** Opens the run for [model] and keeps it open across [block]'s `fit` calls (see [fit]). */
+    internal fun <T> holding(model: GraphTrainableModel, block: (TrainingSession) -> T): T {
+        check(session == null && held == null) {
+            "checkpoint callback: fit(model, ...) called while this callback is training (after a fit that another callback's " +
+                "exception ended, call close() first)"
+        }
+        val opened = TrainingSession.open(model, policy, options, messages, savedPaths, beforeCommit)
+        held = opened
+        try {
+            val result = block(opened)
+            held = null
+            session = opened
+            close()
+            return result
+        } catch (e: Throwable) {
+            if (held === opened) {
+                held = null
+                session = null
+                opened.abort(e)
+                finished += opened.stats()
+            }
+            throw e
+        }
     }
 
     /**
@@ -96,6 +205,7 @@ public class CheckpointCallback internal constructor(
             action(active)
         } catch (e: Throwable) {
             session = null
+            if (active === held) held = null
             active.abort(e)
             finished += active.stats()
             throw e

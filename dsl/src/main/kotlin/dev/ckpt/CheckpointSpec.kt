@@ -83,7 +83,11 @@ public class CheckpointSpec internal constructor(
     /** Log each decision (Keras `verbose=1`), through SLF4J logger `dev.ckpt`. */
     public var verbose: Boolean = false
 
-    /** Continue the run found in the run directory: restore the engine state and the latest full checkpoint. */
+    /**
+     * Continue the run found in the run directory: restore the engine state and the latest full checkpoint. Through
+     * [CheckpointCallback.fit], a run stopped inside an epoch continues at that epoch's next batch; `model.fit`
+     * starts the epoch over.
+     */
     public var resume: Boolean = false
 
     /** The directory relative paths are resolved against; default the working directory. Any file system. */
@@ -93,11 +97,11 @@ public class CheckpointSpec internal constructor(
     public var clock: Clock = Clock.systemUTC()
 
     /**
-     * Write checkpoints on a background thread (true) or on the training thread (false). In the background, the
-     * training thread only copies the model's variables; at most one save is in flight, and a failure surfaces
-     * at the next training event or at train end.
+     * Write checkpoints on a background thread (true, the default) or on the training thread (false). In the
+     * background, the training thread only copies the model's variables; at most one save is in flight, and a
+     * failure surfaces at the next training event or at train end.
      */
-    public var async: Boolean = false
+    public var async: Boolean = true
 
     /** Receives each message the callback logs (see [onMessage]); null for none. */
     public var listener: CheckpointListener? = null

@@ -3,11 +3,13 @@ package dev.ckpt
 import dev.ckpt.core.policy.CheckpointPolicy
 import dev.ckpt.core.policy.Retention
 import dev.ckpt.kotlindl.ModelFiles
+import dev.ckpt.kotlindl.ModelType
 import dev.ckpt.kotlindl.NativeFormatReader
 import dev.ckpt.storage.FileRunStore
 import dev.ckpt.storage.ManifestEntry
 import dev.ckpt.storage.RunReader
 import dev.ckpt.storage.RunStore
+import org.jetbrains.kotlinx.dl.api.core.Functional
 import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel
 import org.jetbrains.kotlinx.dl.api.core.Sequential
 import java.io.IOException
@@ -271,22 +273,72 @@ public class Checkpoint internal constructor(
     }
 
     /**
-     * Rebuilds the model saved in this full checkpoint: reads its configuration, lets [compile] compile it
-     * (KotlinDL stores no optimizer or loss configuration), then loads its weights and optimizer state, so the
-     * model predicts as it did and `fit` continues exactly.
+     * Rebuilds the model saved in this full checkpoint, of the class it was saved from (`Sequential` or
+     * `Functional`): reads its configuration, lets [compile] compile it (KotlinDL stores no optimizer or loss
+     * configuration), then loads its weights and optimizer state, so the model predicts as it did and `fit`
+     * continues exactly. Callers who know the class use [loadSequential] or [loadFunctional] for a typed result.
      *
-     * @throws IllegalStateException when this is a weights-only checkpoint
+     * ```kotlin
+     * val model = checkpoint.loadModel { it.compile(Adam(), Losses.SOFT_MAX_CROSS_ENTROPY_WITH_LOGITS, Metrics.ACCURACY) }
+     * if (model is Functional) println(model.layers.size)
+     * ```
+     *
+     * @throws IllegalStateException when this is a weights-only checkpoint, or it records a model class ckpt cannot rebuild
      * @throws IOException when a file is corrupt or missing (unless [allowCorrupt]) or cannot be read
      */
     @JvmOverloads
     @Throws(IOException::class)
-    public fun loadModel(compile: ModelCompiler, allowCorrupt: Boolean = false): Sequential {
+    public fun loadModel(compile: ModelCompiler<GraphTrainableModel>, allowCorrupt: Boolean = false): GraphTrainableModel =
+        load(savedType(), compile, allowCorrupt)
+
+    /**
+     * [loadModel] for a checkpoint of a [Sequential] model.
+     *
+     * @throws IllegalStateException when the checkpoint holds another kind of model, or weights only
+     * @throws IOException when a file is corrupt or missing (unless [allowCorrupt]) or cannot be read
+     */
+    @JvmOverloads
+    @Throws(IOException::class)
+    public fun loadSequential(compile: ModelCompiler<Sequential>, allowCorrupt: Boolean = false): Sequential =
+        load(expect(ModelType.SequentialModel, "loadSequential"), compile, allowCorrupt)
+
+    /**
+     * [loadModel] for a checkpoint of a [Functional] model (layers wired by their inputs, such as skip connections).
+     *
+     * @throws IllegalStateException when the checkpoint holds another kind of model, or weights only
+     * @throws IOException when a file is corrupt or missing (unless [allowCorrupt]) or cannot be read
+     */
+    @JvmOverloads
+    @Throws(IOException::class)
+    public fun loadFunctional(compile: ModelCompiler<Functional>, allowCorrupt: Boolean = false): Functional =
+        load(expect(ModelType.FunctionalModel, "loadFunctional"), compile, allowCorrupt)
+
+    private fun <M : GraphTrainableModel> load(type: ModelType<M>, compile: ModelCompiler<M>, allowCorrupt: Boolean): M {
+        checkIntact(allowCorrupt)
+        return NativeFormatReader.loadModel(modelFiles(), type, true, compile)
+    }
+
+    /** The class this full checkpoint rebuilds. */
+    private fun savedType(): ModelType<GraphTrainableModel> {
         check(kind == CheckpointKind.FULL) {
             "checkpoint $path holds weights only (saveWeightsOnly = true), not a full model; build and compile " +
                 "the model in code and call loadWeightsInto(model) instead"
         }
-        checkIntact(allowCorrupt)
-        return NativeFormatReader.loadModel(modelFiles(), true, compile)
+        val recorded = entry.facts.modelClass
+        return ModelType.ofRecorded(recorded) ?: throw IllegalStateException(
+            "checkpoint $path records model class '$recorded', which ckpt cannot rebuild (it rebuilds " +
+                ModelType.all.joinToString(" and ") { it.className } + " models); build and compile the model in code and call " +
+                "loadWeightsInto(model) instead",
+        )
+    }
+
+    private fun <M : GraphTrainableModel> expect(type: ModelType<M>, call: String): ModelType<M> {
+        val saved = savedType()
+        check(saved == type) {
+            "$call: checkpoint $path holds a ${saved.className} model, not a ${type.className} one; call " +
+                "load${saved.className}(compile), or loadModel(compile), which returns the saved kind"
+        }
+        return type
     }
 
     internal fun modelFiles(): ModelFiles = object : ModelFiles {
@@ -317,8 +369,25 @@ public class Checkpoint internal constructor(
     override fun toString(): String = "Checkpoint($path, epoch $epoch, step $step, $kind${if (isBest) ", best" else ""}, $metrics)"
 }
 
-/** Compiles a model rebuilt from a checkpoint (Java-friendly: `model -> model.compile(...)`). */
-public fun interface ModelCompiler {
+/**
+ * Compiles a model rebuilt from a checkpoint with the optimizer, loss and metrics it was trained with: KotlinDL
+ * saves none of them.
+ *
+ * ```kotlin
+ * run.best().loadModel { it.compile(Adam(), Losses.SOFT_MAX_CROSS_ENTROPY_WITH_LOGITS, Metrics.ACCURACY) }
+ * run.best().loadSequential(DigitsModel::compile)    // fun compile(model: Sequential) or (model: GraphTrainableModel)
+ * ```
+ * ```java
+ * GraphTrainableModel any = best.loadModel(m -> m.compile(new Adam(), Losses.SOFT_MAX_CROSS_ENTROPY_WITH_LOGITS, Metrics.ACCURACY));
+ * Sequential sequential = best.loadSequential(DigitsModel::compile);
+ * ```
+ *
+ * [M] is the model type the compiler accepts: a compiler of any [GraphTrainableModel] serves [Checkpoint.loadModel],
+ * [Checkpoint.loadSequential] and [Checkpoint.loadFunctional]; one written for `Sequential` serves
+ * [Checkpoint.loadSequential] only, since the checkpoint may hold another kind. It deliberately does not build the
+ * model: the checkpoint's configuration does.
+ */
+public fun interface ModelCompiler<in M : GraphTrainableModel> {
     /** Compiles [model] with the optimizer, loss and metrics it was trained with. */
-    public fun compile(model: Sequential)
+    public fun compile(model: M)
 }

@@ -14,6 +14,7 @@ import java.time.Clock
  * CheckpointCallback resumed = Ckpt.callback(policy, Ckpt.options().resume(true));
  * model.fit(train, valid, 10, 32, 32, List.of(saver));
  * Checkpoint best = Checkpoints.open("runs/digits").best();
+ * resumed.fit(model, train, valid, 10, 32, 32, List.of());   // the run up to 10 epochs, no batch trained twice
  * ```
  *
  * Kotlin code uses [checkpoint] instead; both produce the same callback.
@@ -49,7 +50,7 @@ public object Ckpt {
         internal val listener: CheckpointListener?,
         internal val async: Boolean,
     ) {
-        /** Continue the run found in the run directory. */
+        /** Continue the run found in the run directory (inside an epoch too, through [CheckpointCallback.fit]). */
         public fun resume(resume: Boolean): Options = Options(resume, directory, clock, onSaveError, listener, async)
 
         /** The directory relative filepaths are resolved against. */
@@ -64,11 +65,11 @@ public object Ckpt {
         /** Receives each decision message too (e.g. `System.out::println`). */
         public fun listener(listener: CheckpointListener): Options = Options(resume, directory, clock, onSaveError, listener, async)
 
-        /** Write checkpoints on a background thread (true) or on the training thread (false). */
+        /** Write checkpoints on a background thread (true, the default) or on the training thread (false). */
         public fun async(async: Boolean): Options = Options(resume, directory, clock, onSaveError, listener, async)
 
         internal companion object {
-            val DEFAULTS = Options(false, Path.of(""), Clock.systemUTC(), SaveErrorAction.STOP, null, false)
+            val DEFAULTS = Options(false, Path.of(""), Clock.systemUTC(), SaveErrorAction.STOP, null, true)
         }
     }
 }

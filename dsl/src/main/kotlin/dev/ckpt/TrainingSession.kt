@@ -8,6 +8,8 @@ import dev.ckpt.core.policy.CheckpointPolicy
 import dev.ckpt.kotlindl.ModelSnapshot
 import dev.ckpt.kotlindl.Models
 import dev.ckpt.storage.CheckpointFacts
+import dev.ckpt.storage.DataFacts
+import dev.ckpt.storage.ManifestEntry
 import dev.ckpt.storage.RunChange
 import dev.ckpt.storage.RunWriter
 import dev.ckpt.storage.StoredEngineState
@@ -19,12 +21,12 @@ import java.time.Instant
 import java.util.concurrent.TimeUnit
 
 /**
- * One `fit` call of a [CheckpointCallback]: the decision engine, the run's writer, and the model. A save reads
- * top-down: the engine decides (proposing a plan), the model is snapshotted on the training thread, the snapshot
- * is committed by the [SaveQueue] (on the background writer, or on this thread), and only then does the engine apply
- * the plan — on the training thread, at the next event or save point. At most one save is in flight: a save point
- * first waits for the previous save, because its decision (is this the new best? what does retention keep?)
- * depends on that save's outcome.
+ * One `fit` call of a [CheckpointCallback] (or one [CheckpointCallback.fit], which may make two): the decision engine,
+ * the run's writer, and the model. A save reads top-down: the engine decides (proposing a plan), the model is
+ * snapshotted on the training thread, the snapshot is committed by the [SaveQueue] (on the background writer, or on
+ * this thread), and only then does the engine apply the plan — on the training thread, at the next event or save
+ * point. At most one save is in flight: a save point first waits for the previous save, because its decision (is
+ * this the new best? what does retention keep?) depends on that save's outcome.
  */
 internal class TrainingSession private constructor(
     private val policy: CheckpointPolicy,
@@ -35,12 +37,14 @@ internal class TrainingSession private constructor(
     private val names: LoggedNames,
     private val messages: Messages,
     private val saved: MutableList<String>,
+    private val beforeCommit: ((String) -> Unit)?,
 ) : AutoCloseable {
     private val queue: SaveQueue<SaveOutcome> =
         if (options.async) SaveQueue.Background(writer.location) else SaveQueue.Inline()
 
-    // KotlinDL numbers epochs from 1 in every fit call; the engine counts from 0 across resumes.
-    private val epochOffset = engine.state().completedEpochs()
+    // KotlinDL numbers epochs from 1 and batches from 0 in every fit call; the engine counts across calls and resumes.
+    private var position = FitPosition.continuing(engine.state())
+    private var kotlinDlEpoch = 1
     private val configuration: String? by lazy { ModelSnapshot.configurationOf(model) }
     private val kind = if (policy.saveWeightsOnly()) CheckpointKind.WEIGHTS else CheckpointKind.FULL
     private val history = EpochHistory(writer, options.clock)
@@ -64,12 +68,13 @@ internal class TrainingSession private constructor(
 
     fun onEpochBegin(kotlinDlEpoch: Int) {
         settle(queue.poll())
+        this.kotlinDlEpoch = kotlinDlEpoch
         engine.onEpochBegin(engineEpoch(kotlinDlEpoch))
     }
 
     fun onBatchEnd(batch: Int, event: BatchTrainingEvent) {
         settle(queue.poll())
-        if (engine.batchEnded(batch)) savePoint { names.batchLogs(event) }
+        if (engine.batchEnded(position.engineBatch(kotlinDlEpoch, batch))) savePoint { names.batchLogs(event) }
     }
 
     fun onEpochEnd(kotlinDlEpoch: Int, event: EpochTrainingEvent) {
@@ -126,7 +131,30 @@ internal class TrainingSession private constructor(
         }
     }
 
-    private fun engineEpoch(kotlinDlEpoch: Int): Int = epochOffset + kotlinDlEpoch - 1
+
+    /** The next `fit` call of this session (see [CheckpointCallback.fit]) starts at [position]. */
+    fun beginFit(position: FitPosition) {
+        this.position = position
+        kotlinDlEpoch = 1
+    }
+
+    /** The engine's counters now; right after [open], those the run was resumed from. */
+    fun engineState(): EngineState = engine.state()
+
+    /** The run's latest checkpoint, as the manifest lists it now. */
+    fun latest(): ManifestEntry? = writer.manifest.latest?.let { writer.manifest.entry(it) }
+
+    fun isFor(model: GraphTrainableModel): Boolean = model === this.model
+
+    /**
+     * Counts the end of the run's [engineEpoch] whose batches all trained before a resume. Only batch-level policies
+     * commit inside an epoch, and they decide nothing at an epoch end.
+     */
+    fun epochEndedWithoutTraining(engineEpoch: Int) {
+        check(!engine.epochEnded(engineEpoch)) { "an epoch-end save point for a run that was interrupted inside an epoch" }
+    }
+
+    private fun engineEpoch(kotlinDlEpoch: Int): Int = position.engineEpoch(kotlinDlEpoch)
 
     private inline fun savePoint(logs: () -> Map<String, Double>) {
         val started = System.nanoTime()
@@ -150,20 +178,22 @@ internal class TrainingSession private constructor(
             messages.info(save.message() + if (waitedNanos >= REPORTED_WAIT_NANOS) " (after waiting ${waitedNanos / 1_000_000} ms for the previous save)" else "")
         }
         val snapshot = ModelSnapshot.take(model, kind, if (kind == CheckpointKind.FULL) configuration else null)
+        val data = if (save.batch() != null) position.dataFacts(kotlinDlEpoch) else null
         history.saving(save.checkpoint().path())
-        queue.submit { commit(save, snapshot) }
+        queue.submit { commit(save, snapshot, data) }
         settle(queue.poll()) // an inline save is done already
     }
 
     /** On the writer: files, checkpoint.json, one manifest write, then the released checkpoints' files. */
-    private fun commit(save: Decision.Save, snapshot: ModelSnapshot): SaveOutcome {
+    private fun commit(save: Decision.Save, snapshot: ModelSnapshot, data: DataFacts?): SaveOutcome {
         val started = System.nanoTime()
         return try {
+            beforeCommit?.invoke(save.path())
             val plan = save.plan()
             val facts = CheckpointFacts(
                 kind = snapshot.kind, epoch = save.epoch(), batch = save.batch(), step = save.step(), metrics = save.metrics(),
                 monitor = save.monitor(), monitorValue = save.monitorValue(), best = save.newBest(), createdAt = Instant.EPOCH,
-                modelClass = snapshot.modelClass,
+                modelClass = snapshot.modelClass, data = data,
             )
             writer.commit(
                 save.checkpoint().path(), facts, snapshot.files(),
@@ -224,14 +254,20 @@ internal class TrainingSession private constructor(
         private const val SHUTDOWN_WAIT_SECONDS = 60L
 
         /** Opens the run for writing (recovering, resuming) and checks the policy against the model's metrics. */
-        fun open(owner: CheckpointCallback, policy: CheckpointPolicy, options: CallbackOptions, messages: Messages, saved: MutableList<String>): TrainingSession {
-            val model = Models.boundTo(owner)
+        fun open(
+            model: GraphTrainableModel,
+            policy: CheckpointPolicy,
+            options: CallbackOptions,
+            messages: Messages,
+            saved: MutableList<String>,
+            beforeCommit: ((String) -> Unit)?,
+        ): TrainingSession {
             val names = LoggedNames(Models.metricNames(model))
             val writer = RunWriter.open(options.store(policy), policy.fingerprint(), options.clock, log = messages::info)
             try {
                 val engine = Resume.engineFor(policy, options, writer, model, messages)
                 engine.onTrainBegin(names.all).forEach(messages::warn)
-                return TrainingSession(policy, options, writer, engine, model, names, messages, saved)
+                return TrainingSession(policy, options, writer, engine, model, names, messages, saved, beforeCommit)
             } catch (e: Throwable) {
                 writer.close()
                 throw e

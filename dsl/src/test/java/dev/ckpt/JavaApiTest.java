@@ -14,7 +14,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import dev.ckpt.kotlindl.Digits;
+import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel;
 import org.jetbrains.kotlinx.dl.api.core.Sequential;
+import org.jetbrains.kotlinx.dl.api.core.history.EpochTrainingEvent;
+import org.jetbrains.kotlinx.dl.api.core.history.TrainingHistory;
 import org.jetbrains.kotlinx.dl.api.core.metric.Metrics;
 import org.jetbrains.kotlinx.dl.dataset.OnHeapDataset;
 import org.junit.jupiter.api.Test;
@@ -48,7 +51,7 @@ class JavaApiTest {
         Checkpoint best = run.best();
         assertTrue(run.getAll().size() <= 2, "keepBest(2) keeps at most two: " + run.getAll());
         assertTrue(messages.get(0).startsWith("Epoch 1: val_accuracy improved from none to "), messages.get(0));
-        try (Sequential restored = best.loadModel(Digits.INSTANCE::compile)) {
+        try (Sequential restored = best.loadSequential(Digits.INSTANCE::compile)) {
             double accuracy = restored.evaluate(valid, 64, List.of()).getMetrics().get(Metrics.ACCURACY);
             assertEquals(best.getMetrics().get("val_accuracy"), accuracy);
         }
@@ -67,6 +70,52 @@ class JavaApiTest {
         PruneReport report = Checkpoints.prune(dir.resolve("runs/java"), Retention.keepAll().withKeepLast(1), true);
         assertTrue(report.getDryRun());
         assertEquals(run.getAll().size(), report.getKept().size() + report.getReleased().size());
+    }
+
+    /** A compiler written for Sequential models only, as a caller who knows the model class writes it. */
+    static void compileSequential(Sequential model) {
+        Digits.INSTANCE.compile(model);
+    }
+
+    @Test
+    void javaCallerLoadsTheSavedKindOrATypedModelWithLambdasAndMethodReferences() throws IOException {
+        CheckpointPolicy policy = CheckpointPolicy.builder("runs/kinds/e{epoch:02d}").build();
+        try (Sequential model = Digits.INSTANCE.newCompiledModel(32)) {
+            model.fit(Digits.INSTANCE.train(), Digits.INSTANCE.validation(), 1, 32, 64,
+                    List.of(Ckpt.callback(policy, Ckpt.options().directory(dir))));
+        }
+        Checkpoint latest = Checkpoints.open(dir.resolve("runs/kinds")).latest();
+        try (GraphTrainableModel any = latest.loadModel(m -> Digits.INSTANCE.compile(m))) {
+            assertTrue(any instanceof Sequential, any.getClass().getName());
+        }
+        try (Sequential typed = latest.loadSequential(JavaApiTest::compileSequential)) {
+            assertEquals(3, typed.getLayers().size());
+        }
+        IllegalStateException wrongKind = assertThrows(IllegalStateException.class,
+                () -> latest.loadFunctional(Digits.INSTANCE::compile));
+        assertTrue(wrongKind.getMessage().startsWith("loadFunctional: checkpoint e01 holds a Sequential model"), wrongKind.getMessage());
+    }
+
+    @Test
+    void javaCallerTrainsARunToItsTotalThroughTheCallbacksFitAndResumesInsideAnEpoch() throws IOException {
+        OnHeapDataset train = Digits.INSTANCE.train();
+        OnHeapDataset valid = Digits.INSTANCE.validation();
+        CheckpointPolicy policy = CheckpointPolicy.builder("runs/fit/e{epoch:02d}-b{batch:02d}")
+                .saveFrequency(SaveFrequency.everyBatches(20))
+                .build();
+        Ckpt.Options options = Ckpt.options().directory(dir).resume(true);
+        try (Sequential model = Digits.INSTANCE.newCompiledModel(32)) {
+            TrainingHistory first = Ckpt.callback(policy, options).fit(model, train, valid, 1, 32, 64, List.of());
+            assertEquals(List.of(1), first.getEpochHistory().stream().map(EpochTrainingEvent::getEpochIndex).toList());
+        }
+        // Epoch 1 has 45 batches; its latest checkpoint is after batch 40 (step 40). A total of 2 epochs trains its last 5,
+        // then epoch 2, saving at steps 60 and 80 (every 20 batches counts across epochs).
+        try (Sequential model = Digits.INSTANCE.newCompiledModel(32)) {
+            TrainingHistory rest = Ckpt.callback(policy, options).fit(model, train, 2);
+            assertEquals(List.of(1, 2), rest.getEpochHistory().stream().map(EpochTrainingEvent::getEpochIndex).toList());
+            assertEquals(5 + 45, rest.getBatchHistory().size());
+        }
+        assertEquals("e02-b35", Checkpoints.open(dir.resolve("runs/fit")).latest().getPath());
     }
 
     @Test

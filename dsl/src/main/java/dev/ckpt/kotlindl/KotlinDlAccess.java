@@ -13,6 +13,7 @@ import java.util.Map;
 import kotlin.jvm.JvmClassMappingKt;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import org.jetbrains.kotlinx.dl.api.core.Functional;
 import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel;
 import org.jetbrains.kotlinx.dl.api.core.TrainableModel;
 import org.jetbrains.kotlinx.dl.api.core.metric.Metric;
@@ -24,6 +25,7 @@ import org.jetbrains.kotlinx.dl.api.inference.keras.ModelLoaderKt;
 import org.jetbrains.kotlinx.dl.api.inference.keras.ModelSaverKt;
 import org.jetbrains.kotlinx.dl.api.inference.keras.PaddingConverter;
 import org.jetbrains.kotlinx.dl.api.inference.keras.config.KerasModel;
+import org.jetbrains.kotlinx.dl.dataset.DataBatch;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;
@@ -211,9 +213,33 @@ final class KotlinDlAccess {
      * An uncompiled {@link Sequential} built from configuration JSON, as
      * {@code Sequential.loadModelConfiguration} builds it from a file.
      *
-     * @throws IllegalArgumentException if the text is not a KotlinDL/Keras Sequential configuration
+     * @throws IllegalArgumentException if the text is not a KotlinDL/Keras model configuration
      */
     static Sequential sequentialFromConfigJson(String json) {
+        return ModelLoaderKt.deserializeSequentialModel(parseConfig(json), null);
+    }
+
+    /**
+     * An uncompiled {@link Functional} built from configuration JSON, as
+     * {@code Functional.loadModelConfiguration} builds it from a file (KotlinDL's loader parses the same
+     * {@link KerasModel} and hands it to {@code deserializeFunctionalModel}, which wires the layers by their
+     * inbound nodes and sorts them topologically).
+     *
+     * @throws IllegalArgumentException if the text is not a KotlinDL/Keras model configuration
+     */
+    static Functional functionalFromConfigJson(String json) {
+        return ModelLoaderKt.deserializeFunctionalModel(parseConfig(json), null);
+    }
+
+    /**
+     * A batch of {@code size} examples for {@code Dataset.createDataBatch}, whose constructor KotlinDL declares
+     * {@code internal}: a dataset subclass outside KotlinDL cannot build one otherwise.
+     */
+    static DataBatch dataBatch(float[][] x, float[] y, int size) {
+        return new DataBatch(x, y, size);
+    }
+
+    private static KerasModel parseConfig(String json) {
         Klaxon klaxon = new Klaxon().converter(new PaddingConverter());
         KerasModel config;
         try {
@@ -227,7 +253,7 @@ final class KotlinDlAccess {
                 || config.getConfig().getLayers().isEmpty()) {
             throw new IllegalArgumentException("model configuration has no layers");
         }
-        return ModelLoaderKt.deserializeSequentialModel(config, null);
+        return config;
     }
 
     private static void requireReadable(GraphTrainableModel model, boolean includeOptimizer) {

@@ -46,7 +46,7 @@ internal class ModelSnapshot private constructor(
             require(!full || configJson != null) { "a full checkpoint needs the model configuration" }
             val values = KotlinDlAccess.readVariables(model, full)
             values.forEach { NativeLayout.requireFileSafe(it.name()) }
-            return ModelSnapshot(kind, model.javaClass.simpleName, if (full) configJson else null, values)
+            return ModelSnapshot(kind, ModelType.nameOf(model), if (full) configJson else null, values)
         }
 
         /** The model configuration as the exact JSON text KotlinDL's `save` writes; it does not change while training. */

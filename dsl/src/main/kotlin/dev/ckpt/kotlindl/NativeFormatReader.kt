@@ -3,7 +3,6 @@ package dev.ckpt.kotlindl
 import dev.ckpt.CheckpointKind
 import dev.ckpt.ModelCompiler
 import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel
-import org.jetbrains.kotlinx.dl.api.core.Sequential
 import java.io.IOException
 import java.nio.file.Files
 import java.nio.file.LinkOption
@@ -73,14 +72,14 @@ internal object NativeFormatReader {
     }
 
     /**
-     * Rebuilds the [Sequential] model a full checkpoint describes, lets [compiler] compile it, and loads its
+     * Rebuilds the model of [type] that a full checkpoint describes, lets [compiler] compile it, and loads its
      * weights, and its optimizer state when [loadOptimizerState], so that `fit` continues where it stopped.
      *
      * @throws IllegalArgumentException if [files] are weights-only (no `modelConfig.json`), or the configuration or
      *   variables do not fit the compiled model
      * @throws IllegalStateException if [compiler] did not compile the model
      */
-    fun loadModel(files: ModelFiles, loadOptimizerState: Boolean, compiler: ModelCompiler): Sequential {
+    fun <M : GraphTrainableModel> loadModel(files: ModelFiles, type: ModelType<M>, loadOptimizerState: Boolean, compiler: ModelCompiler<M>): M {
         val config = files.read(NativeLayout.MODEL_CONFIG)
         if (config == null) {
             readVariableNames(files)
@@ -89,7 +88,7 @@ internal object NativeFormatReader {
                     "build and compile the model yourself, then load its weights into it",
             )
         }
-        val model = KotlinDlAccess.sequentialFromConfigJson(String(config, Charsets.UTF_8))
+        val model = type.fromConfig(String(config, Charsets.UTF_8))
         try {
             compiler.compile(model)
             check(KotlinDlAccess.isCompiled(model)) {

@@ -40,6 +40,11 @@ internal data class CheckpointFacts(
     val createdAt: Instant,
     /** The KotlinDL model class a full checkpoint rebuilds (`Sequential`, `Functional`), or null when not recorded. */
     val modelClass: String? = null,
+    /**
+     * The training data a batch-level checkpoint sits in, when `CheckpointCallback.fit` trained it (null otherwise):
+     * resuming inside an epoch checks it before skipping the batches the checkpoint already holds.
+     */
+    val data: DataFacts? = null,
 ) {
     init {
         require(epoch >= 0) { "epoch must be >= 0, got $epoch" }
@@ -47,6 +52,28 @@ internal data class CheckpointFacts(
         require(batch == null || batch >= 0) { "batch must be null or >= 0, got $batch" }
         require(metrics.keys.none { it.isBlank() }) { "metric names must not be blank, got ${metrics.keys}" }
     }
+}
+
+/**
+ * The training data of the epoch a checkpoint was saved in: how many examples, in batches of how many, and a
+ * fingerprint of their order. A resume inside that epoch skips its first batches, which is exact only for the same
+ * examples in the same order and the same batch size.
+ */
+@Serializable
+internal data class DataFacts(
+    /** Training examples per epoch. */
+    val examples: Int,
+    /** Examples per training batch. */
+    val batchSize: Int,
+    /** Fingerprint of the examples in their training order (`dev.ckpt.kotlindl.DataFingerprint`). */
+    val fingerprint: String,
+) {
+    init {
+        require(examples >= 0) { "data.examples must be >= 0, got $examples" }
+        require(batchSize >= 1) { "data.batchSize must be >= 1, got $batchSize" }
+    }
+
+    override fun toString(): String = "$examples examples in batches of $batchSize (fingerprint $fingerprint)"
 }
 
 /**

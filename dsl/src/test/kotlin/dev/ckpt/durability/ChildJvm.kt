@@ -52,6 +52,15 @@ internal class ChildJvm private constructor(private val process: Process, val lo
         return alive && process.exitValue() == 137
     }
 
+    /** SIGTERM on Linux: the JVM runs its shutdown hooks (ckpt's waits for a save in flight), then exits. */
+    fun terminate() {
+        process.destroy()
+        if (!process.waitFor(90, TimeUnit.SECONDS)) {
+            process.destroyForcibly()
+            error("child did not end within 90 s of SIGTERM\n${logTail()}")
+        }
+    }
+
     fun waitFor(): Int {
         if (!process.waitFor(120, TimeUnit.SECONDS)) {
             process.destroyForcibly()

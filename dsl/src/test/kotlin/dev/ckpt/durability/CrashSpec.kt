@@ -93,7 +93,8 @@ class CrashSpec : FunSpec({
         val base = tempdir().toPath()
         val run = base.resolve("runs/rel")
         val side = tempdir().toPath().resolve("at-e01")
-        fun saver() = checkpoint("runs/rel/e{epoch:02d}") { monitor = "val_loss"; keepLast = 1; resume = true; directory = base }
+        // Written on the training thread, so that e01 is committed when the copier runs after it.
+        fun saver() = checkpoint("runs/rel/e{epoch:02d}") { monitor = "val_loss"; keepLast = 1; resume = true; directory = base; async = false }
         val copier = object : Callback() {
             override fun onEpochEnd(epoch: Int, event: EpochTrainingEvent, logs: TrainingHistory) {
                 if (epoch == 1) copyTree(run, side)

@@ -61,7 +61,8 @@ class ForeignFilesSpec : FunSpec({
         planter.plant(run.resolve(".manifest.json.ckpt-tmp-12345"), "near miss of a manifest temp name")
         planter.plant(base.resolve("runs/beside.txt"), "beside the run directory")
 
-        val saver = checkpoint("runs/f/e{epoch:02d}") { monitor = "val_loss"; keepLast = 1; directory = base }
+        // Written on the training thread, so that each checkpoint is in place when the planter runs after it.
+        val saver = checkpoint("runs/f/e{epoch:02d}") { monitor = "val_loss"; keepLast = 1; directory = base; async = false }
         Digits.newCompiledModel().use { it.fit(train, valid, 5, 32, 64, listOf(saver, planter)) }
 
         val checkpoints = Checkpoints.open(run)

@@ -9,6 +9,8 @@ import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
+import io.kotest.matchers.types.shouldBeInstanceOf
+import org.jetbrains.kotlinx.dl.api.core.Sequential
 import java.nio.file.Files
 import java.nio.file.Path
 
@@ -37,12 +39,17 @@ class FormatCompatibilitySpec : FunSpec({
 
     test("the best checkpoint of a format 1 run restores into a fresh model and predicts as the checkpoint's weights do") {
         val run = Checkpoints.open(copyOfV1Run().resolve("v1-run"))
-        run.best().loadModel(Digits::compile).use { restored ->
+        run.best().loadSequential(Digits::compile).use { restored ->
             Digits.newCompiledModel().use { other ->
                 run.best().loadWeightsInto(other)
                 Digits.predictionBits(restored) shouldBe Digits.predictionBits(other)
             }
         }
+    }
+
+    test("a format 1 checkpoint records no model class and loadModel rebuilds it as Sequential, as format 1 always did") {
+        val run = Checkpoints.open(copyOfV1Run().resolve("v1-run"))
+        run.best().loadModel(Digits::compile).use { it.shouldBeInstanceOf<Sequential>() }
     }
 
     test("resuming a format 1 run continues its numbering and rewrites the manifest in format 2, old files untouched") {

@@ -3,7 +3,6 @@ package dev.ckpt.durability
 import dev.ckpt.CheckpointCallback
 import dev.ckpt.Checkpoints
 import dev.ckpt.checkpoint
-import dev.ckpt.core.engine.CheckpointRecord
 import dev.ckpt.core.engine.EngineState
 import dev.ckpt.core.engine.RunCheckpoints
 import dev.ckpt.kotlindl.Digits
@@ -19,7 +18,6 @@ import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
 import org.jetbrains.kotlinx.dl.api.core.Sequential
 import org.jetbrains.kotlinx.dl.api.core.callback.Callback
-import org.jetbrains.kotlinx.dl.api.core.history.EpochTrainingEvent
 import org.jetbrains.kotlinx.dl.api.core.history.TrainingHistory
 import java.nio.file.Files
 import java.nio.file.Path
@@ -43,7 +41,7 @@ class ResumeEquivalenceSpec : FunSpec({
     val (train, valid) = Digits.train() to Digits.validation()
     val batch = 160
 
-    fun saver(dir: Path, weightsOnly: Boolean = false): CheckpointCallback = checkpoint("runs/eq/e{epoch:02d}-{val_loss:.4f}") {
+    fun saver(dir: Path, weightsOnly: Boolean = false): CheckpointCallback = checkpoint("runs/eq/e{epoch:02d}-s{step:03d}-{val_loss:.4f}") {
         monitor = "val_loss"
         keepBest = 2
         keepLast = 1
@@ -52,22 +50,15 @@ class ResumeEquivalenceSpec : FunSpec({
         directory = dir
     }
 
-    /** Captures the engine as ckpt's callback (listed before it) left it: at train begin, and after every epoch's save. */
+    /** Captures the engine and the model as ckpt's callback (listed before it) left them at train begin. */
     class EngineProbe(private val saver: CheckpointCallback) : Callback() {
         var atTrainBegin: Pair<EngineState, RunCheckpoints>? = null
         var atTrainBeginWeights: Map<String, List<Int>>? = null
-        var atLastEpochEnd: Pair<EngineState, RunCheckpoints>? = null
-        val latestAfterEachEpoch = ArrayList<CheckpointRecord>()
 
         override fun onTrainBegin() {
             atTrainBegin = saver.engineView()
             val model = Models.boundTo(this)
             atTrainBeginWeights = if (model.isModelInitialized) variableBits(model as Sequential, includeOptimizer = true) else null
-        }
-
-        override fun onEpochEnd(epoch: Int, event: EpochTrainingEvent, logs: TrainingHistory) {
-            atLastEpochEnd = saver.engineView()
-            atLastEpochEnd!!.second.let { latestAfterEachEpoch += it.get(it.latestPath())!! }
         }
     }
 
@@ -102,7 +93,7 @@ class ResumeEquivalenceSpec : FunSpec({
     }
 
     test("the resumed engine starts exactly where the first half ended: counters, best value and path, kept checkpoints") {
-        val (endState, endCheckpoints) = first.probe.atLastEpochEnd!!
+        val (endState, endCheckpoints) = first.saver.engineView()!! // as the first half's train end left it
         val (resumedState, resumedCheckpoints) = second.probe.atTrainBegin!!
         resumedState shouldBe endState
         resumedCheckpoints shouldBe endCheckpoints
@@ -111,10 +102,9 @@ class ResumeEquivalenceSpec : FunSpec({
     }
 
     test("the resumed run continues the numbering: its first checkpoint is epoch 7, step 63, as in the straight run") {
-        second.saver.saved.map { it.substringAfterLast('/').take(3) } shouldContainExactly listOf("e07", "e08", "e09", "e10")
-        second.probe.latestAfterEachEpoch.map { it.epoch() to it.step() } shouldContainExactly
-            straight.probe.latestAfterEachEpoch.drop(6).map { it.epoch() to it.step() }
-        second.probe.latestAfterEachEpoch.first().step() shouldBe 63L
+        fun numbering(saved: List<String>) = saved.map { it.substringAfterLast('/').take(8) }
+        numbering(second.saver.saved) shouldContainExactly listOf("e07-s063", "e08-s072", "e09-s081", "e10-s090")
+        numbering(second.saver.saved) shouldContainExactly numbering(straight.saver.saved).drop(6)
     }
 
     test("training after the resume matches the straight run: bitwise where the control run is, within bounds where not") {

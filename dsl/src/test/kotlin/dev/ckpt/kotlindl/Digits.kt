@@ -1,5 +1,7 @@
 package dev.ckpt.kotlindl
 
+import org.jetbrains.kotlinx.dl.api.core.Functional
+import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel
 import org.jetbrains.kotlinx.dl.api.core.Sequential
 import org.jetbrains.kotlinx.dl.api.core.activation.Activations
 import org.jetbrains.kotlinx.dl.api.core.initializer.GlorotUniform
@@ -7,6 +9,7 @@ import org.jetbrains.kotlinx.dl.api.core.initializer.HeNormal
 import org.jetbrains.kotlinx.dl.api.core.initializer.Zeros
 import org.jetbrains.kotlinx.dl.api.core.layer.core.Dense
 import org.jetbrains.kotlinx.dl.api.core.layer.core.Input
+import org.jetbrains.kotlinx.dl.api.core.layer.merge.Add
 import org.jetbrains.kotlinx.dl.api.core.loss.Losses
 import org.jetbrains.kotlinx.dl.api.core.metric.Metrics
 import org.jetbrains.kotlinx.dl.api.core.optimizer.Adam
@@ -58,12 +61,26 @@ object Digits {
         Dense(10, Activations.Linear, kernelInitializer = GlorotUniform(seed = 11L), biasInitializer = Zeros(), name = "output"),
     )
 
-    fun compile(model: Sequential) {
+    /**
+     * A Functional model with a skip connection: Input(64) -> Dense(32, relu) "hidden" -> Dense(32, relu) "deeper",
+     * then Add(hidden, deeper) -> Dense(10) "output". "hidden" feeds both the deeper layer and the sum, which a
+     * Sequential model cannot express.
+     */
+    fun newFunctionalModel(): Functional {
+        val pixels = Input(64, name = "pixels")
+        val hidden = Dense(32, Activations.Relu, kernelInitializer = HeNormal(seed = 7L), biasInitializer = Zeros(), name = "hidden")(pixels)
+        val deeper = Dense(32, Activations.Relu, kernelInitializer = HeNormal(seed = 13L), biasInitializer = Zeros(), name = "deeper")(hidden)
+        val sum = Add(name = "skip")(hidden, deeper)
+        val output = Dense(10, Activations.Linear, kernelInitializer = GlorotUniform(seed = 11L), biasInitializer = Zeros(), name = "output")(sum)
+        return Functional.fromOutput(output)
+    }
+
+    fun compile(model: GraphTrainableModel) {
         model.compile(Adam(learningRate = 0.01f), Losses.SOFT_MAX_CROSS_ENTROPY_WITH_LOGITS, Metrics.ACCURACY)
     }
 
     /** [compile], then an [InlineSession], for tests that compare training runs (see [TrainingDeterminism]). */
-    fun compileDeterministic(model: Sequential) {
+    fun compileDeterministic(model: GraphTrainableModel) {
         compile(model)
         InlineSession.install(model)
     }
@@ -73,10 +90,10 @@ object Digits {
     fun trainedModel(epochs: Int): Sequential = newCompiledModel().also { it.fit(train(), epochs, BATCH_SIZE) }
 
     /** Softmax outputs on the validation split, as raw float bits so comparisons are exact. */
-    fun predictionBits(model: Sequential): List<List<Int>> =
+    fun predictionBits(model: GraphTrainableModel): List<List<Int>> =
         model.predictSoftly(validation(), predictBatchSize).map { row -> row.map { java.lang.Float.floatToRawIntBits(it) } }
 
-    fun accuracy(model: Sequential): Double = model.evaluate(validation(), BATCH_SIZE).metrics[Metrics.ACCURACY]!!
+    fun accuracy(model: GraphTrainableModel): Double = model.evaluate(validation(), BATCH_SIZE).metrics[Metrics.ACCURACY]!!
 }
 
 /** One model trained for two epochs, shared by the specs so TensorFlow trains it once per test run. */
@@ -85,7 +102,7 @@ object TrainedDigits {
 }
 
 /** Every variable's name and raw float bits, for exact comparisons of two models' states. */
-fun variableBits(model: Sequential, includeOptimizer: Boolean): Map<String, List<Int>> =
+fun variableBits(model: GraphTrainableModel, includeOptimizer: Boolean): Map<String, List<Int>> =
     KotlinDlAccess.readVariables(model, includeOptimizer).associate { v ->
         val buf = v.values()
         v.name() to List(v.size()) { java.lang.Float.floatToRawIntBits(buf.get(it)) }

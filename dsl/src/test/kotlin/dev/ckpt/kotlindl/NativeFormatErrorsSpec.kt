@@ -31,7 +31,7 @@ class NativeFormatErrorsSpec : FunSpec({
 
     test("loading a weights-only checkpoint as a full model says so and names the call to use instead") {
         val dir = checkpoint(CheckpointKind.WEIGHTS)
-        shouldThrow<IllegalArgumentException> { NativeFormatReader.loadModel(DirectoryFiles(dir), true, Digits::compile) }.message shouldBe
+        shouldThrow<IllegalArgumentException> { NativeFormatReader.loadModel(DirectoryFiles(dir), ModelType.SequentialModel, true, Digits::compile) }.message shouldBe
             "checkpoint $dir is weights-only (it has no modelConfig.json), so it cannot rebuild a model; " +
             "build and compile the model yourself, then load its weights into it"
     }
@@ -77,7 +77,7 @@ class NativeFormatErrorsSpec : FunSpec({
 
     test("a compiler that does not compile is named") {
         val dir = checkpoint(CheckpointKind.FULL)
-        shouldThrow<IllegalStateException> { NativeFormatReader.loadModel(DirectoryFiles(dir), true) { models += it } }.message shouldBe
+        shouldThrow<IllegalStateException> { NativeFormatReader.loadModel(DirectoryFiles(dir), ModelType.SequentialModel, true) { models += it } }.message shouldBe
             "the ModelCompiler passed to loadModel returned without compiling model ${models.last().name}; call model.compile(...) in it"
     }
 

@@ -128,7 +128,7 @@ class NativeFormatSpec : FunSpec({
 
     test("ckpt's reader rebuilds a model from a checkpoint KotlinDL's save wrote, predicting bitwise the same") {
         val dir = kotlinDlCheckpoint(saveOptimizerState = true)
-        val restored = NativeFormatReader.loadModel(DirectoryFiles(dir), true, Digits::compile).closeLater()
+        val restored = NativeFormatReader.loadModel(DirectoryFiles(dir), ModelType.SequentialModel, true, Digits::compile).closeLater()
         Digits.predictionBits(restored) shouldBe expected
         variableBits(restored, includeOptimizer = true) shouldBe variableBits(trained, includeOptimizer = true)
     }
@@ -138,7 +138,7 @@ class NativeFormatSpec : FunSpec({
             val dir = Files.createDirectories(fs.getPath("/runs/digits/e02"))
             val written = NativeFormatWriter.write(trained, dir, CheckpointKind.FULL)
             written.size shouldBe 16
-            val restored = NativeFormatReader.loadModel(DirectoryFiles(dir), true, Digits::compile).closeLater()
+            val restored = NativeFormatReader.loadModel(DirectoryFiles(dir), ModelType.SequentialModel, true, Digits::compile).closeLater()
             Digits.predictionBits(restored) shouldBe expected
         }
     }

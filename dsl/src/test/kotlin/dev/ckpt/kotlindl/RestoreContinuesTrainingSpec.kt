@@ -59,7 +59,7 @@ class RestoreContinuesTrainingSpec : FunSpec({
     }
 
     test("ckpt's loadModel rebuilds the model from its configuration, restores every variable exactly, and training continues") {
-        assertContinues("loadModel", NativeFormatReader.loadModel(DirectoryFiles(checkpoint), true, Digits::compileDeterministic).tracked())
+        assertContinues("loadModel", NativeFormatReader.loadModel(DirectoryFiles(checkpoint), ModelType.SequentialModel, true, Digits::compileDeterministic).tracked())
     }
 
     test("KotlinDL's own loaders restore every variable of ckpt's checkpoint exactly, and training continues") {
@@ -70,7 +70,7 @@ class RestoreContinuesTrainingSpec : FunSpec({
     }
 
     test("without the optimizer state the continued training ends measurably elsewhere, so the above depends on restoring it") {
-        val resumed = NativeFormatReader.loadModel(DirectoryFiles(checkpoint), false, Digits::compileDeterministic).tracked()
+        val resumed = NativeFormatReader.loadModel(DirectoryFiles(checkpoint), ModelType.SequentialModel, false, Digits::compileDeterministic).tracked()
         layers(resumed) shouldBe layers(firstHalf)
         resumed.train(epochs = 2)
         val distance = TrainingDeterminism.relativeL2(layers(straight), layers(resumed))

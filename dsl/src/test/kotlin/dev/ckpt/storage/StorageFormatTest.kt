@@ -37,7 +37,7 @@ class StorageFormatTest : FunSpec({
                 listOf("formatVersion", "runId", "policyFingerprint", "best", "latest", "checkpoints", "releasing", "engineState")
             val entry = manifest["checkpoints"]!!.jsonArray[0].jsonObject
             entry.keys.toList() shouldContainExactly listOf("path", "checkpointSha256", "facts")
-            val factFields = listOf("kind", "epoch", "batch", "step", "metrics", "monitor", "monitorValue", "best", "createdAt", "modelClass")
+            val factFields = listOf("kind", "epoch", "batch", "step", "metrics", "monitor", "monitorValue", "best", "createdAt", "modelClass", "data")
             entry["facts"]!!.jsonObject.keys.toList() shouldContainExactly factFields
             manifest["engineState"]!!.jsonObject.keys.toList() shouldContainExactly listOf(
                 "currentEpoch", "completedEpochs", "lastBatchSeen", "batchesSinceSave", "globalStep", "best", "intervalAnchorMillis",
@@ -61,7 +61,10 @@ class StorageFormatTest : FunSpec({
         ) { epoch, batch, step, kind, ms, mv ->
             ManifestEntry(
                 "e$epoch", "%064x".format(step),
-                CheckpointFacts(kind, epoch, batch, step, ms, "loss", mv, epoch % 2 == 0, Instant.ofEpochSecond(step), "Sequential"),
+                CheckpointFacts(
+                    kind, epoch, batch, step, ms, "loss", mv, epoch % 2 == 0, Instant.ofEpochSecond(step), "Sequential",
+                    batch?.let { DataFacts(1437, 32, "%016x".format(step)) },
+                ),
             )
         }
         checkAll(200, Arb.list(entry, 0..6), Arb.boolean(), Arb.string(0..20)) { raw, pickBest, fingerprint ->

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel;
 import org.jetbrains.kotlinx.dl.api.core.Sequential;
 
 /**
@@ -58,7 +59,7 @@ public final class DigitsJava {
         Checkpoint best = run.best();
         double logged = best.getMetrics().get("val_accuracy");
         double restored;
-        try (Sequential model = best.loadModel(DigitsModel::compile)) {
+        try (GraphTrainableModel model = best.loadModel(DigitsModel::compile)) {
             restored = DigitsModel.accuracy(model, data.getValidation());
         }
         out.printf("Restored %s: validation accuracy %.4f (logged %.4f)%n", best.getPath(), restored, logged);

@@ -1,5 +1,6 @@
 package dev.ckpt.samples
 
+import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel
 import org.jetbrains.kotlinx.dl.api.core.Sequential
 import org.jetbrains.kotlinx.dl.api.core.activation.Activations
 import org.jetbrains.kotlinx.dl.api.core.initializer.GlorotUniform
@@ -27,15 +28,15 @@ public object DigitsModel {
         Dense(10, Activations.Linear, kernelInitializer = GlorotUniform(seed = 11), biasInitializer = Zeros(), name = "logits"),
     )
 
-    /** Compiles [model] with Adam and softmax cross-entropy, tracking accuracy. */
+    /** Compiles [model] with Adam and softmax cross-entropy, tracking accuracy; any KotlinDL model class. */
     @JvmStatic
-    public fun compile(model: Sequential) {
+    public fun compile(model: GraphTrainableModel) {
         model.compile(Adam(learningRate = 0.01f), Losses.SOFT_MAX_CROSS_ENTROPY_WITH_LOGITS, Metrics.ACCURACY)
     }
 
     /** Accuracy of [model] on [data], evaluated in batches of [EVAL_BATCH] as during training. */
     @JvmStatic
-    public fun accuracy(model: Sequential, data: org.jetbrains.kotlinx.dl.dataset.Dataset): Double =
+    public fun accuracy(model: GraphTrainableModel, data: org.jetbrains.kotlinx.dl.dataset.Dataset): Double =
         model.evaluate(data, EVAL_BATCH).metrics.getValue(Metrics.ACCURACY)
 
     /** Validation batch size used in training and evaluation alike, so accuracies compare exactly. */
