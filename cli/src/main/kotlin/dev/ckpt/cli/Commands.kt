@@ -200,12 +200,15 @@ internal class VerifyCommand : RunCommand() {
         } catch (e: CorruptRunException) {
             Result.failure(e)
         }
-        val damaged = report.results.count { it.status != CheckpointStatus.Ok }
+        // Verifying takes no lock: a training may release a checkpoint meanwhile. One the run no longer lists is gone
+        // by design, not damaged.
+        val released = if (report.allOk) emptySet() else releasedSince(report.results, Checkpoints.open(this.run).all.map { it.path }.toSet())
+        val damaged = report.results.count { it.status != CheckpointStatus.Ok && it.path !in released }
         if (json) {
             printJson(buildJsonObject {
                 put("run", run.location)
                 put("ok", damaged == 0 && history.isSuccess)
-                put("checkpoints", JsonArray(report.results.map { statusJson(it, byPath.getValue(it.path)) }))
+                put("checkpoints", JsonArray(report.results.map { statusJson(it, byPath.getValue(it.path), it.path in released) }))
                 putJsonObject("history") {
                     put("ok", history.isSuccess)
                     history.onSuccess { put("epochs", it.size) }
@@ -213,7 +216,7 @@ internal class VerifyCommand : RunCommand() {
                 }
             })
         } else {
-            for (result in report.results) out.println(statusLine(result))
+            for (result in report.results) out.println(if (result.path in released) "released    ${result.path} (by the run's writer, while verifying)" else statusLine(result))
             history.onSuccess { out.println("ok          history.jsonl (${count(it.size, "epoch")})") }
             history.onFailure { out.println("DAMAGED     history.jsonl") }
             out.println(
@@ -221,7 +224,7 @@ internal class VerifyCommand : RunCommand() {
                     if (history.isFailure) "; history.jsonl damaged" else "",
             )
         }
-        for (result in report.results) problem(result, byPath.getValue(result.path))?.let(::warn)
+        for (result in report.results.filter { it.path !in released }) problem(result, byPath.getValue(result.path))?.let(::warn)
         history.exceptionOrNull()?.let { warn(it.message.orEmpty()) }
         return if (damaged == 0 && history.isSuccess) ExitCodes.OK else ExitCodes.DAMAGED_CHECKPOINTS
     }
@@ -245,9 +248,13 @@ internal class VerifyCommand : RunCommand() {
         CheckpointStatus.Missing -> "${c.location} is missing: the manifest lists checkpoint ${c.path}, but it is not there"
     }
 
-    private fun statusJson(result: CheckpointVerification, c: Checkpoint): JsonObject = buildJsonObject {
+    private fun statusJson(result: CheckpointVerification, c: Checkpoint, released: Boolean): JsonObject = buildJsonObject {
         put("path", result.path)
         put("location", c.location)
+        if (released) {
+            put("status", "released")
+            return@buildJsonObject
+        }
         when (val s = result.status) {
             CheckpointStatus.Ok -> put("status", "ok")
             is CheckpointStatus.Corrupt -> {
@@ -261,8 +268,12 @@ internal class VerifyCommand : RunCommand() {
         problem(result, c)?.let { put("problem", it) }
     }
 
-    private companion object {
-        val SHA256 = Regex("[0-9a-f]{64}")
+    internal companion object {
+        private val SHA256 = Regex("[0-9a-f]{64}")
+
+        /** The checkpoints that did not verify because the run's writer released them since: [listedNow] lacks them. */
+        fun releasedSince(results: List<CheckpointVerification>, listedNow: Set<String>): Set<String> =
+            results.filter { it.status != CheckpointStatus.Ok && it.path !in listedNow }.map { it.path }.toSet()
     }
 }
 

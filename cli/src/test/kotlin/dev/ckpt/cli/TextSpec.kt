@@ -88,6 +88,17 @@ class TextSpec : FunSpec({
         (RunLockedException::class.java.superclass) shouldBe IOException::class.java
     }
 
+    test("verify counts a checkpoint released while it was verified as released, not damaged") {
+        val results = listOf(
+            dev.ckpt.CheckpointVerification("e01", dev.ckpt.CheckpointStatus.Missing),
+            dev.ckpt.CheckpointVerification("e02", dev.ckpt.CheckpointStatus.Incomplete("a.txt")),
+            dev.ckpt.CheckpointVerification("e03", dev.ckpt.CheckpointStatus.Ok),
+            dev.ckpt.CheckpointVerification("e04", dev.ckpt.CheckpointStatus.Corrupt("b.txt", "x", "y")),
+        )
+        VerifyCommand.releasedSince(results, listedNow = setOf("e02", "e03", "e04", "e05")) shouldBe setOf("e01")
+        VerifyCommand.releasedSince(results, listedNow = setOf("e04")) shouldBe setOf("e01", "e02")
+    }
+
     context("progress line") {
         test("renders the share done, the count and the elapsed time") {
             ProgressLine.render("verifying", "checkpoints", 3, 8, 64_000) shouldBe

@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel
 import java.nio.file.FileAlreadyExistsException
 import java.nio.file.Files
 import java.nio.file.LinkOption
+import java.nio.file.NoSuchFileException
 import java.nio.file.Path
 import java.nio.file.StandardOpenOption
 
@@ -30,7 +31,7 @@ internal class FileRunStore(root: Path) : RunStore {
             throw CorruptRunException(file.toString(), "is a symbolic link; ckpt never follows links inside a run")
         }
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) return null
-        return Durable.readBounded(file, Durable.METADATA_LIMIT)
+        return missingIfGone { Durable.readBounded(file, Durable.METADATA_LIMIT) }
     }
 
     override fun replaceManifest(bytes: ByteArray, hook: (StorageStep) -> Unit) {
@@ -131,7 +132,17 @@ internal class FileRunStore(root: Path) : RunStore {
     override fun hashFile(path: String, sha256: String, file: String): Pair<Long, String>? {
         val resolved = SafeFiles.resolveInside(locate(path, sha256), file)
         if (!Files.exists(resolved, LinkOption.NOFOLLOW_LINKS)) return null
-        return Durable.hash(resolved)
+        return missingIfGone { Durable.hash(resolved) }
+    }
+
+    /**
+     * A file that existed a moment ago may be gone when opened: retention released its checkpoint while a reader
+     * (which takes no lock) was verifying it. That reads as missing, as it would have a moment later.
+     */
+    private inline fun <T> missingIfGone(read: () -> T): T? = try {
+        read()
+    } catch (e: NoSuchFileException) {
+        null
     }
 
     override fun exists(path: String, sha256: String?): Boolean = Files.exists(locate(path, sha256), LinkOption.NOFOLLOW_LINKS)
