@@ -1,5 +1,7 @@
 package dev.ckpt
 
+import dev.ckpt.core.policy.CheckpointPolicy
+import dev.ckpt.core.policy.Retention
 import dev.ckpt.kotlindl.ModelFiles
 import dev.ckpt.kotlindl.ModelType
 import dev.ckpt.kotlindl.NativeFormatReader
@@ -13,6 +15,7 @@ import org.jetbrains.kotlinx.dl.api.core.Sequential
 import java.io.IOException
 import java.nio.file.NoSuchFileException
 import java.nio.file.Path
+import java.time.Instant
 
 /**
  * A run's checkpoints, read from its `manifest.json`: list them, pick the best, the latest or one epoch's,
@@ -26,7 +29,7 @@ import java.nio.file.Path
  *
  * Read-only: it never writes, moves or deletes anything, and it reads nothing outside the run. It is a
  * snapshot of the manifest at [open]: a run being written shows the checkpoints committed by then, never a
- * half-written one.
+ * half-written one. The one entry point that changes a run is [prune], which goes through the run's writer lock.
  */
 public class Checkpoints private constructor(private val reader: RunReader) {
     /** The run: a local directory, or an `s3://` location. */
@@ -61,6 +64,46 @@ public class Checkpoints private constructor(private val reader: RunReader) {
     @Throws(IOException::class)
     public fun verify(): VerifyReport = reader.verify()
 
+    /**
+     * Re-hashes every file of every checkpoint, telling [progress] after each checkpoint (on the calling thread),
+     * e.g. to draw a progress bar.
+     */
+    @Throws(IOException::class)
+    public fun verify(progress: VerifyProgress): VerifyReport =
+        reader.verify { done, result -> progress.checked(done, all.size, result) }
+
+    /** The random id of the run, also written into each of its `checkpoint.json` files. */
+    public val runId: String get() = reader.manifest.runId
+
+    /**
+     * The decision settings of the policy that last wrote the run, by name (`monitor`, `direction`, `saveBestOnly`,
+     * `saveFrequency`, `retention` ...), as its manifest records them.
+     */
+    public val policySettings: Map<String, String> get() = CheckpointPolicy.settingsOf(reader.manifest.policyFingerprint)
+
+    /**
+     * Paths of checkpoints retention released whose deletion a crash or an I/O error interrupted: no longer part of
+     * the run, their files may still be on disk, and the run's next writer (training, or [prune]) deletes them.
+     */
+    public val pendingReleases: List<String> get() = reader.manifest.releasing.map { it.path }
+
+    /**
+     * The run's metric history: one [EpochRecord] per epoch end, in the order they were written (read from
+     * `history.jsonl` when called, so it may include epochs newer than this snapshot's checkpoints). Empty for a
+     * run written before ckpt recorded history.
+     *
+     * ```kotlin
+     * Checkpoints.open("runs/digits").history().forEach { println("${it.epoch}: ${it.metrics["val_accuracy"]}") }
+     * ```
+     *
+     * A resumed run continues from its latest checkpoint, so epochs recorded after that checkpoint are trained and
+     * recorded again: the last record of an epoch is the one the run continued from.
+     *
+     * @throws CorruptRunException when a line other than a torn last one is not a history record
+     */
+    @Throws(IOException::class)
+    public fun history(): List<EpochRecord> = reader.history().map { EpochRecord(it.epoch, it.step, it.metrics, it.saved, it.time) }
+
     private fun describe(): String = if (all.isEmpty()) "it has no checkpoints" else "${all.size} checkpoint(s), none marked best"
 
     override fun toString(): String = "Checkpoints($location: ${all.size} checkpoint(s))"
@@ -79,9 +122,46 @@ public class Checkpoints private constructor(private val reader: RunReader) {
         /** Opens the run at [location], a local directory. */
         @JvmStatic
         @Throws(IOException::class)
-        public fun open(location: String): Checkpoints = open(Path.of(location))
+        public fun open(location: String): Checkpoints = open(storeAt(location))
 
         internal fun open(store: RunStore): Checkpoints = Checkpoints(RunReader.open(store))
+
+        /**
+         * Applies [retention] to the finished run at [location] now, as training would have: releases the
+         * checkpoints no rule keeps, never the best or the latest, through the run's manifest (one write lists them
+         * as releasing, then their own files are deleted; files ckpt did not write stay). With [dryRun] it only
+         * reports what it would release, and changes nothing.
+         *
+         * ```kotlin
+         * val report = Checkpoints.prune("runs/digits", Retention.keepAll().withKeepBest(1).withKeepLast(2))
+         * println("released ${report.released}, freed ${report.releasedBytes} bytes")
+         * ```
+         *
+         * Keep-best ranks by each checkpoint's monitored value in the direction the run's policy recorded. It takes
+         * the run's writer lock, so it refuses a run that is being trained, and a training cannot start while it
+         * runs. It deliberately does not touch anything the manifest does not list.
+         *
+         * @throws java.nio.file.NoSuchFileException when there is no run at [location]
+         * @throws CorruptRunException when its manifest is malformed or unsafe
+         * @throws RunLockedException when a writer holds the run (not for a [dryRun])
+         * @throws IllegalArgumentException when [retention] keeps everything, or keep-best is asked of a run whose
+         *   policy recorded no monitor direction
+         */
+        @JvmStatic
+        @JvmOverloads
+        @Throws(IOException::class)
+        public fun prune(location: String, retention: Retention, dryRun: Boolean = false): PruneReport =
+            Pruning.prune(storeAt(location), retention, dryRun)
+
+        /** [prune] for the run in [directory]. */
+        @JvmStatic
+        @JvmOverloads
+        @Throws(IOException::class)
+        public fun prune(directory: Path, retention: Retention, dryRun: Boolean = false): PruneReport =
+            Pruning.prune(FileRunStore(directory), retention, dryRun)
+
+        /** The storage of the run at [location]: every entry point that takes a location string chooses it here. */
+        internal fun storeAt(location: String): RunStore = FileRunStore(Path.of(location))
     }
 }
 
@@ -132,6 +212,50 @@ public class Checkpoint internal constructor(
     /** Weights only, or the full model with optimizer state. */
     public val kind: CheckpointKind get() = entry.facts.kind
 
+    /** Whether this is the last committed checkpoint of the run. */
+    public val isLatest: Boolean get() = entry.path == reader.manifest.latest
+
+    /** The monitored metric's name when it was saved, or null when the policy had none recorded. */
+    public val monitor: String? get() = entry.facts.monitor
+
+    /** The monitored metric's value at the save (what keep-best ranks by), or null when it was not logged. */
+    public val monitorValue: Double? get() = entry.facts.monitorValue
+
+    /** When the checkpoint was committed (the writer's clock). */
+    public val createdAt: Instant get() = entry.facts.createdAt
+
+    /** The KotlinDL model class a full checkpoint rebuilds (`Sequential`), or null when not recorded. */
+    public val modelClass: String? get() = entry.facts.modelClass
+
+    /**
+     * SHA-256 of the checkpoint's `checkpoint.json` as the manifest recorded it: identifies exactly this version
+     * of the checkpoint (its metadata lists every other file's SHA-256).
+     */
+    public val metadataSha256: String get() = entry.checkpointSha256
+
+    /**
+     * The files of the checkpoint as its `checkpoint.json` records them (model files, sorted by path; not
+     * `checkpoint.json` itself). Reads that file, checked against the manifest; the files themselves are not
+     * re-hashed ([verify] does that).
+     *
+     * @throws CorruptRunException when `checkpoint.json` is missing, changed since the commit, or malformed
+     */
+    @Throws(IOException::class)
+    public fun files(): List<StoredFile> = reader.metadata(entry).files.map { StoredFile(it.path, it.size, it.sha256) }
+
+    /**
+     * Bytes the checkpoint takes: its files' sizes as recorded at the commit, plus `checkpoint.json`. For disk
+     * usage listings; it deliberately does not walk the directory (files ckpt did not write are not counted).
+     *
+     * @throws CorruptRunException when `checkpoint.json` is missing, changed since the commit, or malformed
+     */
+    @Throws(IOException::class)
+    public fun sizeBytes(): Long = reader.storedMetadata(entry).let { stored -> stored.size + stored.metadata.files.sumOf { it.size } }
+
+    /** Re-hashes every file of this checkpoint and reports the first problem, or [CheckpointStatus.Ok]. */
+    @Throws(IOException::class)
+    public fun verify(): CheckpointStatus = reader.verify(entry)
+
     /**
      * Loads this checkpoint's weights into [model], which must be built and compiled with the same layers. With
      * [withOptimizerState], a full checkpoint also restores the optimizer's state (Adam's moments...), so that
@@ -145,7 +269,7 @@ public class Checkpoint internal constructor(
     @Throws(IOException::class)
     public fun loadWeightsInto(model: GraphTrainableModel, withOptimizerState: Boolean = false, allowCorrupt: Boolean = false) {
         checkIntact(allowCorrupt)
-        NativeFormatReader.loadWeightsInto(model, files(), withOptimizerState)
+        NativeFormatReader.loadWeightsInto(model, modelFiles(), withOptimizerState)
     }
 
     /**
@@ -191,7 +315,7 @@ public class Checkpoint internal constructor(
 
     private fun <M : GraphTrainableModel> load(type: ModelType<M>, compile: ModelCompiler<M>, allowCorrupt: Boolean): M {
         checkIntact(allowCorrupt)
-        return NativeFormatReader.loadModel(files(), type, true, compile)
+        return NativeFormatReader.loadModel(modelFiles(), type, true, compile)
     }
 
     /** The class this full checkpoint rebuilds. */
@@ -217,7 +341,7 @@ public class Checkpoint internal constructor(
         return type
     }
 
-    internal fun files(): ModelFiles = object : ModelFiles {
+    internal fun modelFiles(): ModelFiles = object : ModelFiles {
         override val where: String get() = location
 
         override fun read(name: String): ByteArray? = try {

@@ -47,6 +47,7 @@ internal class TrainingSession private constructor(
     private var kotlinDlEpoch = 1
     private val configuration: String? by lazy { ModelSnapshot.configurationOf(model) }
     private val kind = if (policy.saveWeightsOnly()) CheckpointKind.WEIGHTS else CheckpointKind.FULL
+    private val history = EpochHistory(writer, options.clock)
 
     /** A JVM exit while a save is in flight waits (a bounded time) for it, so that a finished save is not lost. */
     private val shutdownHook: Thread? = if (options.async) Thread({ awaitOnShutdown() }, "ckpt-shutdown ${writer.location}") else null
@@ -78,7 +79,9 @@ internal class TrainingSession private constructor(
 
     fun onEpochEnd(kotlinDlEpoch: Int, event: EpochTrainingEvent) {
         settle(queue.poll())
-        if (engine.epochEnded(engineEpoch(kotlinDlEpoch))) savePoint { names.epochLogs(event) }
+        val logs = names.epochLogs(event)
+        if (engine.epochEnded(engineEpoch(kotlinDlEpoch))) savePoint { logs }
+        history.epochEnded(engineEpoch(kotlinDlEpoch) + 1, engine.state().globalStep(), logs)?.let { failed(it, "history.jsonl was not updated") }
     }
 
     /** Waits for the save in flight, reports it, and releases the run; errors surface per `onSaveError`. */
@@ -176,6 +179,7 @@ internal class TrainingSession private constructor(
         }
         val snapshot = ModelSnapshot.take(model, kind, if (kind == CheckpointKind.FULL) configuration else null)
         val data = if (save.batch() != null) position.dataFacts(kotlinDlEpoch) else null
+        history.saving(save.checkpoint().path())
         queue.submit { commit(save, snapshot, data) }
         settle(queue.poll()) // an inline save is done already
     }
@@ -220,6 +224,7 @@ internal class TrainingSession private constructor(
                 outcome.releaseErrors.drop(1).forEach { messages.error(it.message ?: it.toString(), null) }
             }
             is SaveOutcome.Failed -> {
+                history.notSaved(outcome.save.checkpoint().path())
                 stats = stats.copy(failures = stats.failures + 1)
                 val e = outcome.error
                 if (e !is IOException) throw e

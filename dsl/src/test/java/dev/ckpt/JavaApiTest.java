@@ -55,6 +55,21 @@ class JavaApiTest {
             double accuracy = restored.evaluate(valid, 64, List.of()).getMetrics().get(Metrics.ACCURACY);
             assertEquals(best.getMetrics().get("val_accuracy"), accuracy);
         }
+
+        List<EpochRecord> history = run.history();
+        assertEquals(3, history.size());
+        assertEquals(best.getMonitorValue(), history.get(best.getEpoch() - 1).getMetrics().get("val_accuracy"));
+        List<String> progress = new ArrayList<>();
+        assertTrue(run.verify((done, total, result) -> progress.add(done + "/" + total)).getAllOk());
+        assertEquals(run.getAll().size(), progress.size());
+        long size = 0;
+        for (StoredFile file : best.files()) {
+            size += file.getSize();
+        }
+        assertTrue(best.sizeBytes() > size, "sizeBytes counts checkpoint.json too");
+        PruneReport report = Checkpoints.prune(dir.resolve("runs/java"), Retention.keepAll().withKeepLast(1), true);
+        assertTrue(report.getDryRun());
+        assertEquals(run.getAll().size(), report.getKept().size() + report.getReleased().size());
     }
 
     /** A compiler written for Sequential models only, as a caller who knows the model class writes it. */

@@ -36,6 +36,50 @@ class RestoreSpec : FunSpec({
         run.best().metrics.getValue("val_accuracy") shouldBe run.all.maxOf { it.metrics.getValue("val_accuracy") }
     }
 
+    test("every epoch's logs and the checkpoint saved in it are recorded in the run's history") {
+        val run = Checkpoints.open(dir.resolve("full"))
+        val history = run.history()
+        history.map { it.epoch } shouldBe listOf(1, 2)
+        history.map { it.saved } shouldBe listOf(listOf("e01"), listOf("e02"))
+        history.map { it.metrics } shouldBe run.all.map { it.metrics }
+        history.map { it.step } shouldBe run.all.map { it.step }
+        Checkpoints.open(dir.resolve("weights")).history().map { it.metrics } shouldBe history.map { it.metrics }
+    }
+
+    test("a checkpoint tells its monitor, creation time, model class and metadata checksum") {
+        val run = Checkpoints.open(dir.resolve("full"))
+        val latest = run.latest()
+        latest.isLatest shouldBe true
+        run.all.first().isLatest shouldBe false
+        latest.monitor shouldBe "val_accuracy"
+        latest.monitorValue shouldBe latest.metrics.getValue("val_accuracy")
+        latest.modelClass shouldBe "Sequential"
+        (latest.createdAt > run.all.first().createdAt.minusSeconds(1)) shouldBe true
+        (latest.createdAt <= java.time.Instant.now()) shouldBe true
+        val metadata = Files.readAllBytes(latest.directory.resolve("checkpoint.json"))
+        latest.metadataSha256 shouldBe java.security.MessageDigest.getInstance("SHA-256").digest(metadata).joinToString("") { "%02x".format(it) }
+        run.runId shouldBe Regex("\"runId\": \"([^\"]+)\"").find(String(metadata))!!.groupValues[1]
+        run.policySettings["monitor"] shouldBe "val_accuracy"
+        run.policySettings["direction"] shouldBe "MAX"
+    }
+
+    test("a checkpoint lists its files as committed, and its size is what they take on disk") {
+        val latest = Checkpoints.open(dir.resolve("full")).latest()
+        val onDisk = Files.walk(latest.directory).use { s -> s.filter { Files.isRegularFile(it) }.toList() }
+            .associate { latest.directory.relativize(it).joinToString("/") to Files.size(it) }
+        latest.files().associate { it.path to it.size } shouldBe onDisk - "checkpoint.json"
+        latest.files().map { it.path } shouldBe latest.files().map { it.path }.sorted()
+        latest.sizeBytes() shouldBe onDisk.values.sum()
+        latest.verify() shouldBe CheckpointStatus.Ok
+    }
+
+    test("verify tells its progress after each checkpoint") {
+        val calls = ArrayList<String>()
+        val report = Checkpoints.open(dir.resolve("full")).verify { done, total, result -> calls += "$done/$total ${result.path} ${result.status}" }
+        calls shouldBe listOf("1/2 e01 Ok", "2/2 e02 Ok")
+        report.allOk shouldBe true
+    }
+
     test("a missing run directory is a clear error") {
         val error = shouldThrow<NoSuchFileException> { Checkpoints.open(dir.resolve("nothing-here")) }
         error.reason shouldContain "no run here"

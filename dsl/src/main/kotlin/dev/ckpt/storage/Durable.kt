@@ -91,6 +91,26 @@ internal object Durable {
         }
     }
 
+    /**
+     * The length of [ch]'s content up to and including its last newline: where the next line of an append-only
+     * text file goes, cutting off a last line a crash left without its newline (or the zeros some file systems
+     * leave after a crash in place of unwritten data).
+     */
+    fun endOfLastLine(ch: FileChannel): Long {
+        var end = ch.size()
+        val buffer = ByteBuffer.allocate(4096)
+        while (end > 0) {
+            val start = maxOf(0L, end - buffer.capacity())
+            buffer.clear().limit((end - start).toInt())
+            while (buffer.hasRemaining() && ch.read(buffer, start + buffer.position()) >= 0) Unit
+            for (i in buffer.position() - 1 downTo 0) {
+                if (buffer.get(i) == '\n'.code.toByte()) return start + i + 1
+            }
+            end = start
+        }
+        return 0L
+    }
+
     /** Reads a small file (manifest, metadata, lock) without following links, refusing oversized files. */
     fun readBounded(file: Path, limit: Int): ByteArray =
         FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS).use { ch ->

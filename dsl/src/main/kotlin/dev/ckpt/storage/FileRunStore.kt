@@ -2,10 +2,14 @@ package dev.ckpt.storage
 
 import dev.ckpt.CorruptRunException
 import java.io.IOException
+import java.nio.ByteBuffer
+import java.nio.channels.FileChannel
 import java.nio.file.FileAlreadyExistsException
 import java.nio.file.Files
 import java.nio.file.LinkOption
+import java.nio.file.NoSuchFileException
 import java.nio.file.Path
+import java.nio.file.StandardOpenOption
 
 /**
  * A run in a directory of any `java.nio.file` file system whose provider renames atomically (the default one,
@@ -27,7 +31,7 @@ internal class FileRunStore(root: Path) : RunStore {
             throw CorruptRunException(file.toString(), "is a symbolic link; ckpt never follows links inside a run")
         }
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) return null
-        return Durable.readBounded(file, Durable.METADATA_LIMIT)
+        return missingIfGone { Durable.readBounded(file, Durable.METADATA_LIMIT) }
     }
 
     override fun replaceManifest(bytes: ByteArray, hook: (StorageStep) -> Unit) {
@@ -50,6 +54,33 @@ internal class FileRunStore(root: Path) : RunStore {
         } catch (e: IOException) {
             throw ManifestRecordedException(e)
         }
+    }
+
+    override fun appendHistory(line: ByteArray) {
+        require(line.isNotEmpty() && line.last() == '\n'.code.toByte()) { "a history line must end with a newline" }
+        val file = root.resolve(HISTORY_FILE)
+        if (Files.isSymbolicLink(file)) {
+            throw CorruptRunException(file.toString(), "is a symbolic link; ckpt never follows links inside a run")
+        }
+        val created = !Files.exists(file, LinkOption.NOFOLLOW_LINKS)
+        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS).use { ch ->
+            val end = Durable.endOfLastLine(ch)
+            if (end < ch.size()) ch.truncate(end)
+            val buffer = ByteBuffer.wrap(line)
+            var position = end
+            while (buffer.hasRemaining()) position += ch.write(buffer, position)
+            ch.force(true)
+        }
+        if (created) Durable.syncDirectory(root)
+    }
+
+    override fun readHistory(): ByteArray? {
+        val file = root.resolve(HISTORY_FILE)
+        if (Files.isSymbolicLink(file)) {
+            throw CorruptRunException(file.toString(), "is a symbolic link; ckpt never follows links inside a run")
+        }
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) return null
+        return Durable.readBounded(file, Durable.METADATA_LIMIT)
     }
 
     override fun lock(owner: String): AutoCloseable {
@@ -101,7 +132,17 @@ internal class FileRunStore(root: Path) : RunStore {
     override fun hashFile(path: String, sha256: String, file: String): Pair<Long, String>? {
         val resolved = SafeFiles.resolveInside(locate(path, sha256), file)
         if (!Files.exists(resolved, LinkOption.NOFOLLOW_LINKS)) return null
-        return Durable.hash(resolved)
+        return missingIfGone { Durable.hash(resolved) }
+    }
+
+    /**
+     * A file that existed a moment ago may be gone when opened: retention released its checkpoint while a reader
+     * (which takes no lock) was verifying it. That reads as missing, as it would have a moment later.
+     */
+    private inline fun <T> missingIfGone(read: () -> T): T? = try {
+        read()
+    } catch (e: NoSuchFileException) {
+        null
     }
 
     override fun exists(path: String, sha256: String?): Boolean = Files.exists(locate(path, sha256), LinkOption.NOFOLLOW_LINKS)

@@ -26,7 +26,11 @@ internal class RunReader private constructor(val store: RunStore, val manifest: 
      * @throws CorruptRunException when it is missing, changed since the commit, or malformed
      */
     @Throws(IOException::class)
-    fun metadata(entry: ManifestEntry): CheckpointMetadata {
+    fun metadata(entry: ManifestEntry): CheckpointMetadata = storedMetadata(entry).metadata
+
+    /** [metadata], with the size of `checkpoint.json` itself. */
+    @Throws(IOException::class)
+    fun storedMetadata(entry: ManifestEntry): StoredMetadata {
         val where = store.describe(entry.path + "/" + METADATA_FILE)
         val bytes = store.readMetadata(entry.path, entry.checkpointSha256)
             ?: throw CorruptRunException(where, "is missing: checkpoint \"${entry.path}\" is incomplete")
@@ -34,8 +38,17 @@ internal class RunReader private constructor(val store: RunStore, val manifest: 
         if (actual != entry.checkpointSha256) {
             throw CorruptRunException(where, "has SHA-256 $actual but manifest.json recorded ${entry.checkpointSha256}: it changed after the commit")
         }
-        return Codecs.decodeMetadata(where, bytes)
+        return StoredMetadata(Codecs.decodeMetadata(where, bytes), bytes.size.toLong())
     }
+
+    /**
+     * The run's `history.jsonl`, one line per epoch end in the order written; empty when the run has none. Read
+     * when called, so it may hold epochs newer than this view's manifest.
+     *
+     * @throws CorruptRunException when a line other than a torn last one is not a history record
+     */
+    @Throws(IOException::class)
+    fun history(): List<HistoryLine> = store.readHistory()?.let { HistoryCodec.decode(store.describe(HISTORY_FILE), it) } ?: emptyList()
 
     /** Re-hashes every file the checkpoint's `checkpoint.json` lists and reports the first problem, or [CheckpointStatus.Ok]. */
     @Throws(IOException::class)
@@ -60,9 +73,10 @@ internal class RunReader private constructor(val store: RunStore, val manifest: 
         return CheckpointStatus.Ok
     }
 
-    /** Re-hashes every file of every listed checkpoint. */
+    /** Re-hashes every file of every listed checkpoint, calling [checked] after each. */
     @Throws(IOException::class)
-    fun verify(): VerifyReport = VerifyReport(checkpoints.map { CheckpointVerification(it.path, verify(it)) })
+    fun verify(checked: (Int, CheckpointVerification) -> Unit = { _, _ -> }): VerifyReport =
+        VerifyReport(checkpoints.mapIndexed { i, entry -> CheckpointVerification(entry.path, verify(entry)).also { checked(i + 1, it) } })
 
     companion object {
         /**
@@ -89,3 +103,6 @@ internal class RunReader private constructor(val store: RunStore, val manifest: 
         fun of(store: RunStore, manifest: Manifest): RunReader = RunReader(store, manifest)
     }
 }
+
+/** A checkpoint's `checkpoint.json`, decoded and checked against the manifest, and its size in bytes. */
+internal class StoredMetadata(val metadata: CheckpointMetadata, val size: Long)

@@ -33,6 +33,19 @@ internal interface RunStore {
     @Throws(IOException::class)
     fun replaceManifest(bytes: ByteArray, hook: (StorageStep) -> Unit)
 
+    /**
+     * Appends [line] (one complete UTF-8 line, ending in `\n`) to the run's `history.jsonl` and flushes it to the
+     * device before returning. A last line without its newline (a crash cut an earlier append short) is cut off
+     * first, so every complete line stays readable. Called by the run's one writer, possibly while a commit is in
+     * flight on the background writer: it touches nothing but `history.jsonl`.
+     */
+    @Throws(IOException::class)
+    fun appendHistory(line: ByteArray)
+
+    /** The bytes of `history.jsonl`, or null when the run has none. */
+    @Throws(IOException::class)
+    fun readHistory(): ByteArray?
+
     /** Takes the single-writer lock of the run for [owner] (a text naming the process, shown to refused writers). */
     @Throws(IOException::class)
     fun lock(owner: String): AutoCloseable

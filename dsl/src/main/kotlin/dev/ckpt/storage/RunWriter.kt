@@ -112,6 +112,43 @@ internal class RunWriter private constructor(
     }
 
     /**
+     * Releases listed checkpoints outside a commit (pruning a run): ONE manifest write moves them from the list to
+     * `releasing`, then their files are deleted as after a commit's releases; the next write drops them. Returns
+     * the deletion failures, each naming the checkpoint (those stay in `releasing` and are retried).
+     *
+     * @throws IllegalArgumentException when a path is not listed, or is the best or the latest checkpoint
+     */
+    @Throws(IOException::class)
+    fun releaseNow(paths: Collection<String>): List<IOException> {
+        check(!closed) { "run writer for $location is closed" }
+        val released = paths.toSet()
+        for (path in released) {
+            require(manifest.entry(path) != null) { "\"$path\" cannot be released: it is not a checkpoint of run $location" }
+            require(path != manifest.best && path != manifest.latest) {
+                "\"$path\" cannot be released: it is the ${if (path == manifest.best) "best" else "latest"} checkpoint of run $location"
+            }
+        }
+        if (released.isEmpty()) return emptyList()
+        write(
+            manifest.copy(
+                checkpoints = manifest.checkpoints.filter { it.path !in released },
+                releasing = manifest.releasing.filter { it.path !in gone } + manifest.checkpoints.filter { it.path in released },
+            ),
+        )
+        return release()
+    }
+
+    /**
+     * Appends [line] to the run's `history.jsonl`, flushed before returning. The training thread calls it while
+     * the background writer may be committing: it touches nothing but `history.jsonl` (and reads [closed]).
+     */
+    @Throws(IOException::class)
+    fun appendHistory(line: HistoryLine) {
+        check(!closed) { "run writer for $location is closed" }
+        store.appendHistory(HistoryCodec.encode(line))
+    }
+
+    /**
      * Deletes the files of the checkpoints in `releasing` (fenced: only what their `checkpoint.json` lists).
      * Returns the failures, each naming the checkpoint; a failed deletion stays listed and is retried by the next
      * [release] or writer.

@@ -4,6 +4,7 @@ package dev.ckpt.samples
 
 import dev.ckpt.Checkpoints
 import dev.ckpt.checkpoint
+import dev.ckpt.cli.HistoryChart
 import java.io.PrintStream
 import java.nio.file.Files
 import java.nio.file.Path
@@ -12,7 +13,8 @@ import kotlin.system.exitProcess
 /**
  * The main job: trains the digits classifier with a checkpoint policy (every epoch saved, the best by
  * `val_accuracy` and the last three kept), prints what was saved and why, then restores the best
- * checkpoint into a fresh model and checks its validation accuracy against the logged one.
+ * checkpoint into a fresh model and checks its validation accuracy against the logged one, and draws the run's
+ * metric history into `history.png` in the run directory.
  *
  * Run from the repository root: `mvn -B -q -pl samples -am compile exec:exec`. Output goes to
  * `runs/digits` (replaced on each run); optional arguments: the run directory and the number of epochs.
@@ -34,6 +36,8 @@ public data class DigitsOutcome(
     public val restoredAccuracy: Double,
     /** Paths of the checkpoints retention kept, relative to the run directory. */
     public val kept: List<String>,
+    /** The metric history chart the job wrote (`history.png` in the run directory). */
+    public val chart: Path,
 ) {
     /** Whether restoring reproduced the logged accuracy exactly. */
     public val restoredMatchesLogged: Boolean get() = restoredAccuracy == loggedAccuracy
@@ -75,7 +79,12 @@ public fun runDigits(runDirectory: Path, epochs: Int, out: PrintStream): DigitsO
     out.println()
     out.println("Restored best checkpoint ${best.path} (epoch ${best.epoch}) into a fresh model:")
     out.println("  validation accuracy %.4f (logged at epoch %d: %.4f) %s".format(restored, best.epoch, logged, if (restored == logged) "- identical" else "- MISMATCH"))
-    return DigitsOutcome(best.epoch, logged, restored, run.all.map { it.path })
+
+    // Every epoch's metrics are in the run's history.jsonl, also those of released checkpoints: draw them.
+    val chart = HistoryChart.write(run, runDirectory.resolve("history.png"))
+    out.println()
+    out.println("Metric history (${HistoryChart.defaultMetrics(run).joinToString(" and ")} per epoch, saved/best/released checkpoints marked): ${chart.toAbsolutePath()}")
+    return DigitsOutcome(best.epoch, logged, restored, run.all.map { it.path }, chart)
 }
 
 /** The samples own their output directories and replace them on each run. */

@@ -300,8 +300,8 @@ public final class CheckpointEngine {
         } else if (record.path().equals(bestPath)) {
             bestPath = null; // the best checkpoint's files are being replaced by a model that is not the best
         }
-        List<CheckpointRecord> released = Retain.released(policy.retention(), policy.monitor().direction(), list,
-                bestPath, record.path());
+        List<CheckpointRecord> released = new RunCheckpoints(list, bestPath, record.path())
+                .releasedBy(policy.retention(), policy.monitor().direction());
         list.removeAll(released);
         return new SavePlan(state.withBest(best), before, new RunCheckpoints(list, bestPath, record.path()), released);
     }

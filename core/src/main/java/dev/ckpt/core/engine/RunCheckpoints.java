@@ -1,5 +1,7 @@
 package dev.ckpt.core.engine;
 
+import dev.ckpt.core.monitor.Direction;
+import dev.ckpt.core.policy.Retention;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -42,6 +44,28 @@ public record RunCheckpoints(List<CheckpointRecord> kept, String bestPath, Strin
     /** A run with no checkpoints. */
     public static RunCheckpoints none() {
         return NONE;
+    }
+
+    /**
+     * The checkpoints {@code rules} no longer keep, oldest first: the same pure function the engine applies after
+     * every save, for callers that apply retention to a run outside training (pruning a finished run).
+     *
+     * <pre>{@code
+     * RunCheckpoints run = new RunCheckpoints(records, "e07", "e09");
+     * List<CheckpointRecord> gone = run.releasedBy(Retention.keepAll().withKeepBest(2).withKeepLast(1), Direction.MAX);
+     * }</pre>
+     *
+     * <p>A checkpoint survives when any rule keeps it; {@link #bestPath()} and {@link #latestPath()} always
+     * survive. Keep-best ranks by {@link CheckpointRecord#monitorValue()} in {@code direction} (a later equal value
+     * ranks first; a missing or NaN value never ranks). It deliberately changes nothing: the result is a proposal.
+     *
+     * @param rules     the retention rules; {@link Retention#keepAll()} releases nothing
+     * @param direction which way the monitored value improves, used by keep-best
+     */
+    public List<CheckpointRecord> releasedBy(Retention rules, Direction direction) {
+        Objects.requireNonNull(rules, "rules");
+        Objects.requireNonNull(direction, "direction");
+        return List.copyOf(Retain.released(rules, direction, kept, bestPath, latestPath));
     }
 
     /** The kept checkpoint at {@code path}, or null. */

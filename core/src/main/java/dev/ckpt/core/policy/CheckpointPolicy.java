@@ -221,6 +221,22 @@ public final class CheckpointPolicy {
     }
 
     /**
+     * The decision settings a {@link #fingerprint()} records, by name ({@code monitor}, {@code direction},
+     * {@code retention} ...), in the order it lists them; empty for null. For tools that describe or maintain a
+     * run without its policy object, e.g. to learn which way the run's monitor improves.
+     *
+     * <pre>{@code
+     * String direction = CheckpointPolicy.settingsOf(manifestFingerprint).get("direction");   // "MAX"
+     * }</pre>
+     *
+     * <p>It deliberately does not rebuild a policy: a fingerprint holds the decision settings, not the filepath's
+     * run directory resolution, the metric directions table or {@code verbose}.
+     */
+    public static Map<String, String> settingsOf(String fingerprint) {
+        return java.util.Collections.unmodifiableMap(Fingerprints.decode(fingerprint));
+    }
+
+    /**
      * The decision settings in which this policy differs from one whose {@link #fingerprint()} was
      * {@code otherFingerprint}, as lines such as {@code monitor: run has "val_loss", policy has
      * "val_accuracy"}; empty when they decide identically.

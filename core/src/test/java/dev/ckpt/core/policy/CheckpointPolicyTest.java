@@ -137,6 +137,14 @@ class CheckpointPolicyTest {
     }
 
     @Test
+    void settingsOfAFingerprintAreThePolicysDecisionSettings() {
+        CheckpointPolicy p = everythingSet().toBuilder().filepath("ck\\win=dows/e{epoch}").build();
+        assertEquals(p.decisionSettings(), CheckpointPolicy.settingsOf(p.fingerprint()));
+        assertEquals("MAX", CheckpointPolicy.settingsOf(p.fingerprint()).get("direction"));
+        assertEquals(Map.of(), CheckpointPolicy.settingsOf(null));
+    }
+
+    @Test
     void describeDifferencesNamesAChangedMonitor() {
         CheckpointPolicy run = CheckpointPolicy.builder("ck/best").monitor("val_loss").build();
         CheckpointPolicy now = run.toBuilder().monitor("val_accuracy").build();
