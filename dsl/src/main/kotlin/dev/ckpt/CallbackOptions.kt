@@ -3,6 +3,8 @@ package dev.ckpt
 import dev.ckpt.core.policy.CheckpointPolicy
 import dev.ckpt.storage.FileRunStore
 import dev.ckpt.storage.RunStore
+import dev.ckpt.storage.S3Location
+import dev.ckpt.storage.S3Support
 import java.nio.file.Path
 import java.time.Clock
 
@@ -15,8 +17,17 @@ internal class CallbackOptions(
     val listener: CheckpointListener?,
     val async: Boolean,
 ) {
-    /** The storage of [policy]'s run: its run directory resolved against [directory]. */
-    fun store(policy: CheckpointPolicy): RunStore = FileRunStore(directory.resolve(policy.runDirectory()))
+    /**
+     * The storage of [policy]'s run: an `s3://bucket/prefix` run directory is a run on S3 (the marker protocol);
+     * any other is resolved against [directory], on that directory's file system (the rename protocol).
+     */
+    fun store(policy: CheckpointPolicy): RunStore {
+        val run = policy.runDirectory()
+        return if (S3Location.isS3(run)) S3Support.store(run) else FileRunStore(directory.resolve(run))
+    }
 
-    fun location(policy: CheckpointPolicy): String = store(policy).location
+    fun location(policy: CheckpointPolicy): String {
+        val run = policy.runDirectory()
+        return if (S3Location.isS3(run)) S3Location.parse(run).toString() else FileRunStore(directory.resolve(run)).location
+    }
 }

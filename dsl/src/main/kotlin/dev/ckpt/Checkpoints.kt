@@ -6,6 +6,8 @@ import dev.ckpt.storage.FileRunStore
 import dev.ckpt.storage.ManifestEntry
 import dev.ckpt.storage.RunReader
 import dev.ckpt.storage.RunStore
+import dev.ckpt.storage.S3Location
+import dev.ckpt.storage.S3Support
 import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel
 import org.jetbrains.kotlinx.dl.api.core.Sequential
 import java.io.IOException
@@ -74,10 +76,22 @@ public class Checkpoints private constructor(private val reader: RunReader) {
         @Throws(IOException::class)
         public fun open(directory: Path): Checkpoints = open(FileRunStore(directory))
 
-        /** Opens the run at [location], a local directory. */
+        /**
+         * Opens the run at [location]: a local directory, or a run on S3, `s3://bucket/prefix` (region, credentials
+         * and endpoint from the AWS SDK's standard chain; the SDK is an optional dependency, see `docs/storage.md`).
+         *
+         * ```kotlin
+         * val best = Checkpoints.open("s3://ckpt-demo/runs/digits").best()
+         * ```
+         *
+         * @throws java.nio.file.NoSuchFileException when there is no run there
+         * @throws IllegalArgumentException when an `s3://` location is malformed
+         * @throws IllegalStateException when an `s3://` run is opened without the AWS SDK on the class path
+         */
         @JvmStatic
         @Throws(IOException::class)
-        public fun open(location: String): Checkpoints = open(Path.of(location))
+        public fun open(location: String): Checkpoints =
+            if (S3Location.isS3(location)) open(S3Support.store(location)) else open(Path.of(location))
 
         internal fun open(store: RunStore): Checkpoints = Checkpoints(RunReader.open(store))
     }
