@@ -175,7 +175,7 @@ internal class RunWriter private constructor(
         replace(stamped)
     }
 
-    private fun replace(next: Manifest) {
+    private fun replace(next: Manifest, hook: (StorageStep) -> Unit = this.hook) {
         store.replaceManifest(Codecs.encode(next), hook)
         manifest = next
         manifestWrites++
@@ -240,8 +240,9 @@ internal class RunWriter private constructor(
                     existing ?: Manifest(runId = UUID.randomUUID().toString(), policyFingerprint = policyFingerprint),
                 )
                 // The claim: one conditional write, before anything else changes, that makes every later write of
-                // an earlier writer fail. It keeps the run's policy fingerprint, which resuming compares with.
-                if (existing != null && claim != null) writer.replace(existing.copy(writer = claim))
+                // an earlier writer fail. It keeps the run's policy fingerprint, which resuming compares with. (Part
+                // of opening, not of a commit: the commit's fault hook does not see it.)
+                if (existing != null && claim != null) writer.replace(existing.copy(writer = claim)) {}
                 store.recover(writer.manifest, hook).forEach(log)
                 if (existing == null) {
                     writer.write(writer.manifest)

@@ -35,7 +35,8 @@ internal class S3Objects(private val client: S3Client, val bucket: String) {
         class Matches(val etag: String) : Condition()
     }
 
-    class Fetched(val bytes: ByteArray, val etag: String)
+    /** An object's bytes and ETag (null only from servers that give none, such as S3Proxy for files placed by hand). */
+    class Fetched(val bytes: ByteArray, val etag: String?)
 
     class PreconditionFailed(what: String) : IOException(what)
 
@@ -97,7 +98,7 @@ internal class S3Objects(private val client: S3Client, val bucket: String) {
     }
 
     /** Writes [bytes] (with their Content-MD5, so S3 refuses a body damaged on the way); returns the new ETag. */
-    fun put(key: String, bytes: ByteArray, condition: Condition = Condition.None): String {
+    fun put(key: String, bytes: ByteArray, condition: Condition = Condition.None): String? {
         val md5 = MessageDigest.getInstance("MD5").digest(bytes)
         try {
             return client.putObject({ request ->
@@ -126,14 +127,17 @@ internal class S3Objects(private val client: S3Client, val bucket: String) {
         call("DELETE", key) { client.deleteObject { it.bucket(bucket).key(key) } }
     }
 
-    /** Every key that starts with [prefix], in S3's (lexicographic) order. */
+    /**
+     * Every key that starts with [prefix], in S3's (lexicographic) order. Keys ending in `/` are left out: they are
+     * "folder" placeholders (consoles create them; S3Proxy's filesystem backend lists its directories so), not files.
+     */
     fun list(prefix: String): List<String> = call("LIST", "$prefix*") {
-        client.listObjectsV2Paginator { it.bucket(bucket).prefix(prefix) }.contents().map { it.key() }
+        client.listObjectsV2Paginator { it.bucket(bucket).prefix(prefix) }.contents().map { it.key() }.filter { !it.endsWith("/") }
     }
 
-    /** Whether any key starts with [prefix]. */
+    /** Whether any key (other than a folder placeholder) starts with [prefix]. */
     fun any(prefix: String): Boolean = call("LIST", "$prefix*") {
-        client.listObjectsV2 { it.bucket(bucket).prefix(prefix).maxKeys(1) }.contents().isNotEmpty()
+        client.listObjectsV2Paginator { it.bucket(bucket).prefix(prefix).maxKeys(100) }.contents().any { !it.key().endsWith("/") }
     }
 
     private fun <T> call(operation: String, key: String, body: () -> T): T = try {

@@ -37,6 +37,8 @@ internal class S3RunStore(
     private val leaseDuration: Duration = S3Settings.leaseDuration(),
     internal val clock: Clock = Clock.systemUTC(),
 ) : RunStore {
+    /** Whether `manifest.json` exists, and its ETag, as this store last read or wrote it. */
+    private var manifestSeen = false
     private var manifestEtag: String? = null
     private var lease: S3Lease? = null
     private val inFlight = HashMap<String, S3Commit>()
@@ -67,6 +69,7 @@ internal class S3RunStore(
 
     override fun readManifest(): ByteArray? {
         val fetched = objects.get(run.key(MANIFEST_FILE), Durable.METADATA_LIMIT) ?: return null
+        manifestSeen = true
         manifestEtag = fetched.etag
         return fetched.bytes
     }
@@ -75,7 +78,12 @@ internal class S3RunStore(
         hook(StorageStep.PUT_MANIFEST)
         val key = run.key(MANIFEST_FILE)
         val condition = when (mode) {
-            S3WriteMode.CONDITIONAL -> manifestEtag?.let { S3Objects.Condition.Matches(it) } ?: S3Objects.Condition.Absent
+            S3WriteMode.CONDITIONAL -> if (!manifestSeen) {
+                S3Objects.Condition.Absent
+            } else {
+                // A server that gives no ETag gives nothing to match: the write cannot be conditional then.
+                manifestEtag?.let { S3Objects.Condition.Matches(it) } ?: S3Objects.Condition.None
+            }
             else -> S3Objects.Condition.None
         }
         lease?.check()
@@ -92,6 +100,7 @@ internal class S3RunStore(
                 else -> throw takenOver()
             }
         }
+        manifestSeen = true
     }
 
     private fun takenOver(): IOException {

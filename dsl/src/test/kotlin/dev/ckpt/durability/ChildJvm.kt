@@ -80,7 +80,7 @@ internal class ChildJvm private constructor(private val process: Process, val lo
                 ?.let { File("/$it").parent }
         }
 
-        fun start(mainClass: String, args: List<String>, log: Path): ChildJvm {
+        fun start(mainClass: String, args: List<String>, log: Path, jvmOptions: List<String> = emptyList()): ChildJvm {
             val command = buildList {
                 add(java)
                 add("-cp"); add(System.getProperty("java.class.path"))
@@ -88,6 +88,7 @@ internal class ChildJvm private constructor(private val process: Process, val lo
                 // Short-lived and small: quick JIT, small serial heap.
                 add("-XX:TieredStopAtLevel=1"); add("-XX:+UseSerialGC"); add("-Xmx256m")
                 add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn")
+                addAll(jvmOptions)
                 add(mainClass)
                 addAll(args)
             }
