@@ -23,11 +23,18 @@ internal class CallbackOptions(
      */
     fun store(policy: CheckpointPolicy): RunStore {
         val run = policy.runDirectory()
-        return if (S3Location.isS3(run)) S3Support.store(run) else FileRunStore(directory.resolve(run))
+        return if (S3Location.isS3(run)) S3Support.store(s3Run(policy)) else FileRunStore(directory.resolve(run))
     }
 
     fun location(policy: CheckpointPolicy): String {
         val run = policy.runDirectory()
-        return if (S3Location.isS3(run)) S3Location.parse(run).toString() else FileRunStore(directory.resolve(run)).location
+        return if (S3Location.isS3(run)) s3Run(policy) else FileRunStore(directory.resolve(run)).location
+    }
+
+    /** The `s3://` run of [policy]: its filepath's fixed leading part, which must name a bucket. */
+    private fun s3Run(policy: CheckpointPolicy): String = try {
+        S3Location.parse(policy.runDirectory()).toString()
+    } catch (e: IllegalArgumentException) {
+        throw IllegalArgumentException("filepath \"${policy.filepath().source()}\": ${e.message}", e)
     }
 }

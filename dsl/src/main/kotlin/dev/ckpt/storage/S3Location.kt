@@ -46,8 +46,9 @@ internal class S3Location private constructor(val bucket: String, val prefix: St
          * @throws IllegalArgumentException naming [location] and what would be valid
          */
         fun parse(location: String): S3Location {
-            require(location.startsWith("s3://")) { "\"$location\" is not an S3 location; expected s3://bucket/prefix" }
-            val rest = location.removePrefix("s3://").removeSuffix("/")
+            // "s3:/" is what a filepath template's run directory is when its bucket holds a field: "s3://{x}/e".
+            require(location.startsWith("s3://") || location == SCHEME) { "\"$location\" is not an S3 location; expected s3://bucket/prefix" }
+            val rest = location.removePrefix(SCHEME).removePrefix("/").removeSuffix("/")
             val bucket = rest.substringBefore('/')
             val prefix = if ('/' in rest) rest.substringAfter('/') else ""
             require(bucket.isNotEmpty()) {

@@ -15,8 +15,12 @@ class LoopbackOnly : ExecutionInterceptor {
 
     override fun beforeTransmission(context: Context.BeforeTransmission, executionAttributes: ExecutionAttributes) {
         val request = context.httpRequest()
-        sent += Sent(request.method().name, request.host(), request.port(), request.encodedPath())
-        check(request.host() in LOOPBACK) { "refused an S3 request to ${request.host()}: tests talk to 127.0.0.1 only (${request.getUri()})" }
+        val what = Sent(request.method().name, request.host(), request.port(), request.encodedPath())
+        if (request.host() !in LOOPBACK) {
+            refused += what
+            throw IllegalStateException("refused an S3 request to ${request.host()}: tests talk to 127.0.0.1 only (${request.getUri()})")
+        }
+        sent += what
     }
 
     companion object {
@@ -24,5 +28,8 @@ class LoopbackOnly : ExecutionInterceptor {
 
         /** What this JVM's S3 clients sent, in order. */
         val sent: MutableList<Sent> = CopyOnWriteArrayList()
+
+        /** Requests refused before they were sent. */
+        val refused: MutableList<Sent> = CopyOnWriteArrayList()
     }
 }

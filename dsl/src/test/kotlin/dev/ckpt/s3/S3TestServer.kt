@@ -142,6 +142,7 @@ object Faults {
 
     private val putFaults = ConcurrentHashMap<String, PutFault>()
     private val ignoringConditions: MutableSet<String> = ConcurrentHashMap.newKeySet()
+    private val failingDeletes: MutableSet<String> = ConcurrentHashMap.newKeySet()
 
     /** Fails the [nth] PUT (and, if [sticky], every later one) in [bucket] whose key satisfies [matches]. */
     fun failPut(bucket: String, nth: Int, sticky: Boolean = false, matches: (String) -> Boolean = { true }) {
@@ -151,9 +152,15 @@ object Faults {
     /** How many PUTs in [bucket] failed by [failPut]. */
     fun injected(bucket: String): Int = putFaults[bucket]?.injected?.get() ?: 0
 
+    /** Fails every DELETE in [bucket] with a 500. */
+    fun failDeletes(bucket: String) {
+        failingDeletes += bucket
+    }
+
     fun clear(bucket: String) {
         putFaults.remove(bucket)
         ignoringConditions.remove(bucket)
+        failingDeletes.remove(bucket)
     }
 
     /** Makes [bucket] accept every PUT whatever its If-None-Match header says, like a server without conditional writes. */
@@ -178,6 +185,9 @@ object Faults {
                     }
                 }
             }
+        }
+        if (method.name == "removeBlob" && container in failingDeletes) {
+            throw HttpResponseException("injected fault on DELETE", null, HttpResponse.builder().statusCode(500).message("injected").build())
         }
         // S3Proxy 2.9.0 checks If-None-Match / If-Match by asking the backend for the object's metadata while it
         // handles the PUT; answering "no such object" there makes If-None-Match: * always pass.
