@@ -143,6 +143,8 @@ internal class S3Objects(private val client: S3Client, val bucket: String) {
     private fun <T> call(operation: String, key: String, body: () -> T): T = try {
         body()
     } catch (e: SdkException) {
+        // A refusal of ckpt's own (an oversized file) may come back wrapped by the SDK.
+        generateSequence<Throwable>(e) { it.cause }.filterIsInstance<CorruptRunException>().firstOrNull()?.let { throw it }
         throw failure(operation, key, e)
     } catch (e: java.io.UncheckedIOException) {
         throw IOException("$operation ${describe(key)} failed: ${e.cause?.message}", e.cause)
