@@ -25,6 +25,8 @@ import io.kotest.datatest.withData
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.collections.shouldNotBeEmpty
+import io.kotest.matchers.collections.shouldNotContain
+import io.kotest.matchers.longs.shouldBeGreaterThan
 import io.kotest.matchers.maps.shouldContainKey
 import io.kotest.matchers.maps.shouldNotContainKey
 import io.kotest.matchers.shouldBe
@@ -114,12 +116,39 @@ class S3RunSpec : FunSpec({
             leftovers(bucketDir(bucket)).shouldBeEmpty()
         }
 
+        test("a large object refused before the server reads it (the client sees a broken connection) still fails as appeared") {
+            val bucket = S3TestServer.newBucket("appears-large")
+            val planted = "runs/x/e01/variables/dense.kernel"
+            val hook: (StorageStep) -> Unit = { if (it == StorageStep.WRITE_FILES) putObject(bucket, planted, "someone else's") }
+            val large = listOf(dev.ckpt.storage.CheckpointFile("variables/dense.kernel") { ByteArray(2 shl 20) { it.toByte() } })
+            open(bucket, "trainer A", hook = hook).use { w ->
+                shouldThrow<IOException> { w.save("e01", 1, files = large) }.message shouldContain "$planted appeared while ckpt was about to write it"
+            }
+            Files.readString(bucketDir(bucket).resolve(planted)) shouldBe "someone else's"
+        }
+
+        test("a writer taken over is told so also when the server refuses its large manifest before reading it") {
+            val bucket = S3TestServer.newBucket("takeover-large")
+            val metrics = (1..4000).associate { "metric_$it" to it / 7.0 } + ("val_accuracy" to 0.5)
+            val first = open(bucket, "trainer A")
+            first.save("e01", 1, metrics = metrics)
+            Files.size(bucketDir(bucket).resolve("runs/x/manifest.json")) shouldBeGreaterThan 100_000L
+            open(bucket, "trainer B").use { }
+            shouldThrow<RunLockedException> { first.save("e02", 2, metrics = metrics) }.holder shouldBe "trainer B"
+            first.close()
+            reader(bucket).checkpoints.map { it.path } shouldContainExactly listOf("e01")
+        }
+
         test("every manifest write of a run on S3 records the writer's claim; file-system runs do not carry one") {
             val bucket = S3TestServer.newBucket("claim")
             open(bucket, "trainer A (pid 1)").use { it.save("e01", 1) }
             val manifest = StorageJson.parseToJsonElement(Files.readString(bucketDir(bucket).resolve("runs/x/manifest.json"))).jsonObject
             manifest["writer"]!!.jsonObject.keys shouldContainExactly setOf("owner", "token")
             reader(bucket).manifest.writer!!.owner shouldBe "trainer A (pid 1)"
+            dev.ckpt.storage.DefaultSandbox().use { box ->
+                box.writer().use { it.save("e01", 1) }
+                StorageJson.parseToJsonElement(Files.readString(box.run.resolve("manifest.json"))).jsonObject.keys shouldNotContain "writer"
+            }
         }
     }
 
