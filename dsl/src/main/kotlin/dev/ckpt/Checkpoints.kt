@@ -10,6 +10,8 @@ import dev.ckpt.storage.ManifestEntry
 import dev.ckpt.storage.RunReader
 import dev.ckpt.storage.RunStore
 import org.jetbrains.kotlinx.dl.api.core.Functional
+import dev.ckpt.storage.S3Location
+import dev.ckpt.storage.S3Support
 import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel
 import org.jetbrains.kotlinx.dl.api.core.Sequential
 import java.io.IOException
@@ -119,7 +121,18 @@ public class Checkpoints private constructor(private val reader: RunReader) {
         @Throws(IOException::class)
         public fun open(directory: Path): Checkpoints = open(FileRunStore(directory))
 
-        /** Opens the run at [location], a local directory. */
+        /**
+         * Opens the run at [location]: a local directory, or a run on S3, `s3://bucket/prefix` (region, credentials
+         * and endpoint from the AWS SDK's standard chain; the SDK is an optional dependency, see `docs/storage.md`).
+         *
+         * ```kotlin
+         * val best = Checkpoints.open("s3://ckpt-demo/runs/digits").best()
+         * ```
+         *
+         * @throws java.nio.file.NoSuchFileException when there is no run there
+         * @throws IllegalArgumentException when an `s3://` location is malformed
+         * @throws IllegalStateException when an `s3://` run is opened without the AWS SDK on the class path
+         */
         @JvmStatic
         @Throws(IOException::class)
         public fun open(location: String): Checkpoints = open(storeAt(location))
@@ -161,7 +174,8 @@ public class Checkpoints private constructor(private val reader: RunReader) {
             Pruning.prune(FileRunStore(directory), retention, dryRun)
 
         /** The storage of the run at [location]: every entry point that takes a location string chooses it here. */
-        internal fun storeAt(location: String): RunStore = FileRunStore(Path.of(location))
+        internal fun storeAt(location: String): RunStore =
+            if (S3Location.isS3(location)) S3Support.store(location) else FileRunStore(Path.of(location))
     }
 }
 

@@ -13,8 +13,9 @@ import java.nio.file.attribute.BasicFileAttributes
 /**
  * Finishes or rolls back what a crashed writer of the rename protocol left in a run directory:
  * - temporary directories and manifest files (`.<name>.ckpt-tmp-<hex>`) are removed;
- * - a backup (`.<name>.ckpt-bak-<hex>`) is moved back when its checkpoint is missing, or when the checkpoint in
- *   place is not the version the manifest records; otherwise it is removed (fenced, like retention);
+ * - a backup (`.<name>.ckpt-bak-<hex>`), or a version an object store wrote beside its checkpoint
+ *   (`.<name>.ckpt-ver-<hex>`, in a run copied from one), is moved back when its checkpoint is missing, or when the
+ *   checkpoint in place is not the version the manifest records; otherwise it is removed (fenced, like retention);
  * - a complete checkpoint of this run that no manifest entry lists, taken after the latest recorded step (moved
  *   into place, then the writer died before the manifest recorded it), is removed, fenced to the files its own
  *   `checkpoint.json` lists.

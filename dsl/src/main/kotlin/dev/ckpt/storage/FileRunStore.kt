@@ -150,7 +150,7 @@ internal class FileRunStore(root: Path) : RunStore {
     /** The directory of the checkpoint at [path] (a checkpoint directory; read-only callers may use it with KotlinDL). */
     fun directory(path: String, sha256: String?): Path = locate(path, sha256)
 
-    override fun delete(path: String, hook: (StorageStep) -> Unit): Boolean {
+    override fun delete(path: String, sha256: String?, hook: (StorageStep) -> Unit): Boolean {
         val dir = SafeFiles.resolveInside(root, path)
         hook(StorageStep.DELETE_FILES)
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return true
@@ -177,7 +177,8 @@ internal class FileRunStore(root: Path) : RunStore {
         Files.newDirectoryStream(parent).use { siblings ->
             for (sibling in siblings) {
                 val leftover = Leftovers.parse(sibling.fileName.toString()) ?: continue
-                if (leftover.kind != Leftovers.Kind.BACKUP || leftover.target != name) continue
+                // A version (an object-store run copied to disk) holds a recorded checkpoint just like a backup.
+                if (leftover.kind == Leftovers.Kind.TEMP || leftover.target != name) continue
                 if (Files.isDirectory(sibling, LinkOption.NOFOLLOW_LINKS) && digestOrNull(sibling) == sha256) return sibling
             }
         }

@@ -1,6 +1,8 @@
 package dev.ckpt.storage
 
 import dev.ckpt.CheckpointKind
+import kotlinx.serialization.EncodeDefault
+import kotlinx.serialization.ExperimentalSerializationApi
 import kotlinx.serialization.Serializable
 import kotlinx.serialization.json.JsonElement
 import java.time.Instant
@@ -164,6 +166,7 @@ internal data class StoredEngineState(
  * there in the same write that adds the new checkpoint, their files are deleted after it, and the next
  * write (or the next writer's open) drops them once their files are gone.
  */
+@OptIn(ExperimentalSerializationApi::class)
 @Serializable
 internal data class Manifest(
     val formatVersion: Int = FORMAT_VERSION,
@@ -180,6 +183,13 @@ internal data class Manifest(
      * resume with a clear error, but never keeps anyone from listing, verifying or restoring the run.
      */
     val engineState: JsonElement? = null,
+    /**
+     * The writer that claimed the run last, on stores that claim a run by rewriting its manifest (object stores,
+     * [RunStore.claimsRunInManifest]); absent elsewhere. Its random token makes every writer's manifest unique, so
+     * that a conditional write of a writer that was taken over can never match.
+     */
+    @EncodeDefault(EncodeDefault.Mode.NEVER)
+    val writer: WriterClaim? = null,
 ) {
     init {
         val paths = checkpoints.map { it.path }
@@ -198,6 +208,10 @@ internal data class Manifest(
     fun entry(path: String): ManifestEntry? = checkpoints.firstOrNull { it.path == path }
 }
 
+/** Who writes a run on an object store: the owner text shown to others, and a random token unique to the writer. */
+@Serializable
+internal data class WriterClaim(val owner: String, val token: String)
+
 internal val SHA256_HEX: Regex = Regex("[0-9a-f]{64}")
 
 /** Why [path] cannot name a checkpoint directory inside a run, or null when it can. */
@@ -208,7 +222,8 @@ internal fun checkpointPathProblem(path: String): String? {
         return "uses the name \"${segments.first()}\", which ckpt reserves at the run root"
     }
     if (segments.any { Leftovers.parse(it) != null }) {
-        return "uses a name of the form .<name>.ckpt-tmp-<hex> or .<name>.ckpt-bak-<hex>, which ckpt reserves for its temporary files"
+        return "uses a name of the form .<name>.ckpt-tmp-<hex>, .<name>.ckpt-bak-<hex> or .<name>.ckpt-ver-<hex>, which ckpt " +
+            "reserves for its temporary files and stored versions"
     }
     return null
 }

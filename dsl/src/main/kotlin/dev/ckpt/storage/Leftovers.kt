@@ -3,26 +3,34 @@ package dev.ckpt.storage
 import java.util.concurrent.ThreadLocalRandom
 
 /**
- * Names of ckpt's own transient files: `.<name>.ckpt-tmp-<16 hex>` (a checkpoint or manifest being
- * written) and `.<name>.ckpt-bak-<16 hex>` (the previous checkpoint moved aside during an overwrite).
- * Cleanup at open touches only names that match these patterns exactly.
+ * Names of ckpt's own files beside a checkpoint: `.<name>.ckpt-tmp-<16 hex>` (a checkpoint or manifest being
+ * written; on an object store, the marker of a write in progress), `.<name>.ckpt-bak-<16 hex>` (the previous
+ * checkpoint moved aside during an overwrite) and `.<name>.ckpt-ver-<16 hex>` (on an object store, a version of
+ * the checkpoint written beside the one it replaces, because nothing there can be renamed). Cleanup at open
+ * touches only names that match these patterns exactly.
  */
 internal object Leftovers {
-    private val PATTERN = Regex("""^\.(.+)\.ckpt-(tmp|bak)-([0-9a-f]{16})$""")
+    private val PATTERN = Regex("""^\.(.+)\.ckpt-(tmp|bak|ver)-([0-9a-f]{16})$""")
 
-    enum class Kind { TEMP, BACKUP }
+    enum class Kind { TEMP, BACKUP, VERSION }
 
     data class Name(val target: String, val kind: Kind)
 
     fun parse(fileName: String): Name? {
         val match = PATTERN.matchEntire(fileName) ?: return null
-        val kind = if (match.groupValues[2] == "tmp") Kind.TEMP else Kind.BACKUP
+        val kind = when (match.groupValues[2]) {
+            "tmp" -> Kind.TEMP
+            "bak" -> Kind.BACKUP
+            else -> Kind.VERSION
+        }
         return Name(match.groupValues[1], kind)
     }
 
     fun temp(target: String): String = ".$target.ckpt-tmp-${suffix()}"
 
     fun backup(target: String): String = ".$target.ckpt-bak-${suffix()}"
+
+    fun version(target: String): String = ".$target.ckpt-ver-${suffix()}"
 
     private fun suffix(): String = "%016x".format(ThreadLocalRandom.current().nextLong())
 }

@@ -7,8 +7,10 @@ import java.io.IOException
  *
  * - [FileRunStore]: a directory on a file system whose provider really renames atomically (the *rename*
  *   protocol: files in a temporary sibling, `checkpoint.json` last, one atomic rename into place).
- * - An object store (the *marker* protocol: files written in place, `checkpoint.json` last as the commit marker;
- *   a prefix without it is incomplete, ignored by readers and cleaned by the next writer).
+ * - [S3RunStore]: a prefix of an S3 bucket (the *marker* protocol: files written in place, `checkpoint.json` last
+ *   as the commit marker; a prefix without it is incomplete, ignored by readers and cleaned by the next writer).
+ *
+ * `docs/storage.md` says which protocol applies when.
  *
  * Both keep the run's `manifest.json` as the one list of checkpoints, replaced as a whole in one step.
  * Everything above this interface ([RunWriter], [RunReader]) is the same for every store: what is listed, what
@@ -45,6 +47,13 @@ internal interface RunStore {
     /** The bytes of `history.jsonl`, or null when the run has none. */
     @Throws(IOException::class)
     fun readHistory(): ByteArray?
+
+    /**
+     * Whether a writer claims the run by rewriting `manifest.json` at open (with a [WriterClaim]) and replaces it
+     * only if nobody else wrote it since: object stores, where no lock outlives a crash cleanly. False for
+     * file systems, where [lock] is an OS lock.
+     */
+    val claimsRunInManifest: Boolean get() = false
 
     /** Takes the single-writer lock of the run for [owner] (a text naming the process, shown to refused writers). */
     @Throws(IOException::class)
@@ -83,11 +92,12 @@ internal interface RunStore {
     fun exists(path: String, sha256: String?): Boolean
 
     /**
-     * Deletes the checkpoint at [path] the fenced way: the files its `checkpoint.json` lists, then that file,
+     * Deletes the checkpoint at [path] (the version whose `checkpoint.json` has [sha256], when the store keeps
+     * versions apart) the fenced way: the files its `checkpoint.json` lists, then that file,
      * then what becomes empty; anything else stays. Returns false when something ckpt did not write kept it.
      */
     @Throws(IOException::class)
-    fun delete(path: String, hook: (StorageStep) -> Unit): Boolean
+    fun delete(path: String, sha256: String?, hook: (StorageStep) -> Unit): Boolean
 
     /**
      * Cleans what a crashed writer left, given the manifest as it is: temporary files, overwritten versions, and
@@ -102,9 +112,15 @@ internal class CheckpointFile(val path: String, val bytes: () -> ByteArray) {
     override fun toString(): String = "CheckpointFile($path)"
 }
 
-/** The points of the commit, release and recovery protocols; tests inject crashes and faults before each. */
+/**
+ * The points of the commit, release and recovery protocols; tests inject crashes and faults before each. The
+ * rename protocol goes CREATE_TEMP, WRITE_FILES, WRITE_METADATA, SYNC_TEMP, [MOVE_OLD_ASIDE], MOVE_INTO_PLACE,
+ * SYNC_PARENT, WRITE_MANIFEST_TEMP, MOVE_MANIFEST, [DELETE_BACKUP]; the marker protocol WRITE_MARKER, WRITE_FILES,
+ * WRITE_METADATA, PUT_MANIFEST, [DELETE_BACKUP] (the replaced version), DELETE_MARKER. Releases: DELETE_FILES.
+ */
 internal enum class StorageStep {
     CREATE_TEMP,
+    WRITE_MARKER,
     WRITE_FILES,
     WRITE_METADATA,
     SYNC_TEMP,
@@ -113,6 +129,8 @@ internal enum class StorageStep {
     SYNC_PARENT,
     WRITE_MANIFEST_TEMP,
     MOVE_MANIFEST,
+    PUT_MANIFEST,
     DELETE_BACKUP,
+    DELETE_MARKER,
     DELETE_FILES,
 }

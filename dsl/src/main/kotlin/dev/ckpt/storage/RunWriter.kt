@@ -38,6 +38,7 @@ internal class RunWriter private constructor(
     private val clock: Clock,
     private val lock: AutoCloseable,
     private val hook: (StorageStep) -> Unit,
+    private val claim: WriterClaim?,
     initial: Manifest,
 ) : AutoCloseable {
     /** The manifest as last written (or read at open). */
@@ -104,7 +105,7 @@ internal class RunWriter private constructor(
             )
         } catch (e: Exception) {
             store.abandon(path, e)
-            if (e !is IOException) throw e
+            if (e !is IOException || e is dev.ckpt.RunLockedException) throw e
             throw IOException("could not save checkpoint ${store.describe(path)}: ${e.message ?: e.javaClass.simpleName}; ${cleanupNote(e)}", e)
         }
         store.afterRecorded(path, hook)
@@ -162,7 +163,7 @@ internal class RunWriter private constructor(
     val releasedSinceWrite: Set<String> get() = gone.toSet()
 
     private fun releaseOne(entry: ManifestEntry): IOException? = try {
-        store.delete(entry.path, hook)
+        store.delete(entry.path, entry.checkpointSha256, hook)
         gone += entry.path
         null
     } catch (e: dev.ckpt.CorruptRunException) {
@@ -207,11 +208,15 @@ internal class RunWriter private constructor(
 
     private fun write(next: Manifest) {
         // Every rewrite is stamped with this writer's policy: the manifest names the policy that last changed it.
-        val stamped = next.copy(formatVersion = FORMAT_VERSION, policyFingerprint = policyFingerprint)
-        store.replaceManifest(Codecs.encode(stamped), hook)
-        manifest = stamped
+        val stamped = next.copy(formatVersion = FORMAT_VERSION, policyFingerprint = policyFingerprint, writer = claim)
+        replace(stamped)
+    }
+
+    private fun replace(next: Manifest, hook: (StorageStep) -> Unit = this.hook) {
+        store.replaceManifest(Codecs.encode(next), hook)
+        manifest = next
         manifestWrites++
-        gone.retainAll(stamped.releasing.map { it.path }.toSet())
+        gone.retainAll(next.releasing.map { it.path }.toSet())
     }
 
     private fun checkPath(path: String) {
@@ -266,10 +271,15 @@ internal class RunWriter private constructor(
             val lock = store.lock(owner)
             try {
                 val existing = store.readManifest()?.let { Codecs.decodeManifest(store.describe(MANIFEST_FILE), it) }
+                val claim = if (store.claimsRunInManifest) WriterClaim(owner, randomToken()) else null
                 val writer = RunWriter(
-                    store, policyFingerprint, clock, lock, hook,
+                    store, policyFingerprint, clock, lock, hook, claim,
                     existing ?: Manifest(runId = UUID.randomUUID().toString(), policyFingerprint = policyFingerprint),
                 )
+                // The claim: one conditional write, before anything else changes, that makes every later write of
+                // an earlier writer fail. It keeps the run's policy fingerprint, which resuming compares with. (Part
+                // of opening, not of a commit: the commit's fault hook does not see it.)
+                if (existing != null && claim != null) writer.replace(existing.copy(writer = claim)) {}
                 store.recover(writer.manifest, hook).forEach(log)
                 if (existing == null) {
                     writer.write(writer.manifest)
@@ -286,6 +296,8 @@ internal class RunWriter private constructor(
                 throw e
             }
         }
+
+        private fun randomToken(): String = "%016x".format(java.security.SecureRandom().nextLong())
 
         private fun defaultOwner(clock: Clock): String =
             "pid ${ProcessHandle.current().pid()} (user ${System.getProperty("user.name")}), since ${Instant.now(clock)}"

@@ -94,14 +94,21 @@ internal class ChildJvm private constructor(private val process: Process, val lo
                 ?.let { File("/$it").parent }
         }
 
-        fun start(mainClass: String, args: List<String>, log: Path): ChildJvm {
+        fun start(
+            mainClass: String,
+            args: List<String>,
+            log: Path,
+            jvmOptions: List<String> = emptyList(),
+            classPath: String = System.getProperty("java.class.path"),
+        ): ChildJvm {
             val command = buildList {
                 add(java)
-                add("-cp"); add(System.getProperty("java.class.path"))
+                add("-cp"); add(classPath)
                 tensorFlowLibraryPath?.let { add("-Djava.library.path=$it") }
                 // Short-lived and small: quick JIT, small serial heap.
                 add("-XX:TieredStopAtLevel=1"); add("-XX:+UseSerialGC"); add("-Xmx256m")
                 add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn")
+                addAll(jvmOptions)
                 add(mainClass)
                 addAll(args)
             }

@@ -67,7 +67,7 @@ class CrashSpec : FunSpec({
         val results = try {
             (0 until lanes).map { lane ->
                 val count = kills / lanes + if (lane < kills % lanes) 1 else 0
-                pool.submit(Callable { CrashLane(base.resolve("lane$lane"), Random(seed + lane), count, maxDelayMillis).run() })
+                pool.submit(Callable { CrashLane(CrashTarget.local(base.resolve("lane$lane")), Random(seed + lane), count, maxDelayMillis).run() })
             }.map { it.get() }
         } finally {
             pool.shutdownNow()
@@ -124,9 +124,20 @@ class CrashSpec : FunSpec({
     }
 })
 
-/** One run directory's sequence of launch, kill, check. */
-private class CrashLane(private val base: Path, private val random: Random, private val kills: Int, private val maxDelayMillis: Long) {
-    private val runDir: Path = base.resolve(CrashPolicy.RUN)
+/**
+ * Where a lane's run is: the [base] the child gets (a directory or an `s3://` prefix), the run's location for
+ * [Checkpoints.open], and [runDir], a directory that shows the run's files (for S3, the test server's storage).
+ */
+internal class CrashTarget(val base: String, val run: String, val runDir: Path, val logs: Path, val jvmOptions: List<String> = emptyList()) {
+    companion object {
+        fun local(base: Path): CrashTarget = CrashTarget(base.toString(), base.resolve(CrashPolicy.RUN).toString(), base.resolve(CrashPolicy.RUN), base)
+    }
+}
+
+/** One run's sequence of launch, kill, check. */
+internal class CrashLane(private val target: CrashTarget, private val random: Random, private val kills: Int, private val maxDelayMillis: Long) {
+    private val base: Path = target.logs
+    private val runDir: Path = target.runDir
     private var launches = 0
     private var listedAfterKills = 0
     private var commitsSeen = 0
@@ -194,7 +205,7 @@ private class CrashLane(private val base: Path, private val random: Random, priv
                 if (after != lastReported) inFlight++
             }
             latest = after
-            listedAfterKills += ((after?.let { Checkpoints.open(runDir).all.size } ?: 0) - RETAINED).coerceAtLeast(0)
+            listedAfterKills += ((after?.let { Checkpoints.open(target.run).all.size } ?: 0) - RETAINED).coerceAtLeast(0)
         }
         // The last kill's resumed run is not killed: it commits once more and stops normally.
         val child = launch(stopAfterCommits = 1)
@@ -214,7 +225,7 @@ private class CrashLane(private val base: Path, private val random: Random, priv
         // The writer of that run recovered every leftover the kills left.
         withClue("leftovers after a clean run") { leftovers().shouldBeEmpty() }
         // Checkpoints released just before a kill were deleted when the next run resumed: only retention's keep.
-        val listed = Checkpoints.open(runDir).all.size
+        val listed = Checkpoints.open(target.run).all.size
         withClue("listed checkpoints after a clean resumed run (keepLast = 2, keepBest = 2)") { (listed <= RETAINED) shouldBe true }
         return Result(liveKills, launchesAfterKill, openedAfterKill, early, commitsSeen, inFlight, listedAfterKills, orphans())
     }
@@ -223,8 +234,9 @@ private class CrashLane(private val base: Path, private val random: Random, priv
         launches++
         return ChildJvm.start(
             CrashTrainer::class.java.name,
-            listOf(base.toString(), stopAfterCommits.toString()),
+            listOf(target.base, stopAfterCommits.toString()),
             base.resolveSibling("${base.name}-child.log"),
+            target.jvmOptions,
         )
     }
 
@@ -245,7 +257,7 @@ private class CrashLane(private val base: Path, private val random: Random, priv
      */
     private fun checkRun(): Pair<Int, Long>? {
         if (!Files.exists(runDir.resolve("manifest.json"))) return null
-        val run = Checkpoints.open(runDir)
+        val run = Checkpoints.open(target.run)
         if (run.all.isEmpty()) return null
         val report = run.verify()
         withClue("verify: ${report.results}") {
@@ -267,7 +279,7 @@ private class CrashLane(private val base: Path, private val random: Random, priv
      * leave if the next writer did not finish it.
      */
     private fun orphans(): Int {
-        val listed = Checkpoints.open(runDir).all.map { it.path }.toSet()
+        val listed = Checkpoints.open(target.run).all.map { it.path }.toSet()
         return Files.list(runDir).use { entries -> entries.filter { Files.isDirectory(it) && it.name !in listed }.count().toInt() }
     }
 
@@ -275,7 +287,7 @@ private class CrashLane(private val base: Path, private val random: Random, priv
         paths.map { it.name }.filter { it.contains(".ckpt-tmp-") || it.contains(".ckpt-bak-") }.toList()
     }
 
-    private companion object {
+    companion object {
         /** keepLast = 2 plus keepBest = 2. */
         const val RETAINED = 4
         const val EARLY_ONE_IN = 5

@@ -15,7 +15,8 @@ import kotlin.system.exitProcess
  * checkpoint every [CrashPolicy.SAVE_EVERY] batches and releases old ones (keepLast + keepBest), always with
  * `resume = true`, so each launch continues the run the previous (killed) launch left.
  *
- * Usage: `CrashTrainer <base directory> <stop after N new commits, 0 = train until killed>`.
+ * Usage: `CrashTrainer <base> <stop after N new commits, 0 = train until killed>`, the base being a directory or an
+ * `s3://bucket/prefix` (the S3 variant, [dev.ckpt.s3.S3CrashSpec]).
  *
  * Protocol on stdout, one line each, flushed: `TRAIN_BEGIN` once ckpt has opened (and recovered and restored)
  * the run, `SAVED <path>` after each commit ckpt reports, `DONE` on a normal end. Everything else (SLF4J) goes
@@ -24,8 +25,8 @@ import kotlin.system.exitProcess
 object CrashTrainer {
     @JvmStatic
     fun main(args: Array<String>) {
-        require(args.size == 2) { "usage: CrashTrainer <base directory> <stop after N commits, 0 = never>" }
-        val base = Path.of(args[0])
+        require(args.size == 2) { "usage: CrashTrainer <base directory or s3://bucket/prefix> <stop after N commits, 0 = never>" }
+        val base = args[0]
         val stopAfter = args[1].toInt()
         val (train, _) = (Digits.train() to Digits.validation())
         val saver = CrashPolicy.callback(base)
@@ -66,14 +67,18 @@ internal object CrashPolicy {
 
     private val NAME = Regex("""e(\d{4})-s(\d{7})""")
 
-    fun callback(base: Path): CheckpointCallback = checkpoint("$RUN/e{epoch:04d}-s{step:07d}") {
-        monitor = "loss"
-        mode = MIN
-        saveFrequency = everyBatches(SAVE_EVERY)
-        keepLast = 2
-        keepBest = 2
-        resume = true
-        directory = base
+    /** The policy, writing under [base]: a directory, or an `s3://` prefix (given in the filepath). */
+    fun callback(base: String): CheckpointCallback {
+        val s3 = base.startsWith("s3://")
+        return checkpoint(if (s3) "$base/$RUN/e{epoch:04d}-s{step:07d}" else "$RUN/e{epoch:04d}-s{step:07d}") {
+            monitor = "loss"
+            mode = MIN
+            saveFrequency = everyBatches(SAVE_EVERY)
+            keepLast = 2
+            keepBest = 2
+            resume = true
+            if (!s3) directory = Path.of(base)
+        }
     }
 
     /** (epoch, step) of a checkpoint path as the template formats it (with or without the run prefix). */

@@ -128,7 +128,7 @@ private fun medianMillis(warmup: Int, reps: Int, body: () -> Unit): Double {
 }
 
 /** 64 -> 512 -> 512 -> 10 (about 300k weights, 900k values with Adam's slots), trained one epoch on digits. */
-private fun wideModel(): Sequential = Sequential.of(
+internal fun wideModel(): Sequential = Sequential.of(
     Input(64, name = "pixels"),
     Dense(512, Activations.Relu, name = "wide1"),
     Dense(512, Activations.Relu, name = "wide2"),

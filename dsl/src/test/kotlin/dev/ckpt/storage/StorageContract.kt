@@ -20,30 +20,30 @@ import java.security.MessageDigest
 
 private fun sha256(bytes: ByteArray) = MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
 
-private val COMMIT_STEPS = listOf(
-    StorageStep.CREATE_TEMP, StorageStep.WRITE_FILES, StorageStep.WRITE_METADATA, StorageStep.SYNC_TEMP,
-    StorageStep.MOVE_OLD_ASIDE, StorageStep.MOVE_INTO_PLACE, StorageStep.SYNC_PARENT,
-    StorageStep.WRITE_MANIFEST_TEMP, StorageStep.MOVE_MANIFEST, StorageStep.DELETE_BACKUP,
-)
-
-/** Steps before which a failure leaves the commit unrecorded (the manifest is renamed at MOVE_MANIFEST). */
-private val BEFORE_RECORD = COMMIT_STEPS.takeWhile { it != StorageStep.DELETE_BACKUP }
-
 /**
  * The storage contract: every behaviour a run promises, run against each file system ([DefaultFileSystemStorageTest],
- * [JimfsStorageTest]) through the rename protocol.
+ * [JimfsStorageTest]) through the rename protocol, and against S3 (`dev.ckpt.s3.S3StorageTest`) through the marker
+ * protocol. What only one protocol can do (symbolic links, OS locks, temporary directories; versions beside a
+ * checkpoint, taking a run over) is tested where it applies, here guarded by [protocol] or in the store's own spec.
  */
-abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
+abstract class StorageContract(protocol: Protocol, newSandbox: () -> Sandbox) : FunSpec({
 
     fun sandboxed(block: (Sandbox) -> Unit) = newSandbox().use(block)
+
+    /** The content of [file] in the listed checkpoint at [path], read the way restoring reads it. */
+    fun listedContent(box: Sandbox, path: String, file: String = "model.json"): String {
+        val run = box.reader()
+        val entry = run.manifest.entry(path)!!
+        return String(run.store.readFile(path, entry.checkpointSha256, file))
+    }
 
     test("a committed checkpoint reads back with its facts, checksums, manifest entry and engine state") {
         sandboxed { box ->
             val state = StoredEngineState(2, 3, 9, 0, 30, 0.03, null)
-            openWriter(box.run).use { w ->
+            box.writer(box.run).use { w ->
                 w.commit("e03", facts(3, best = true), model("v3"), RunChange("e03", emptyList(), state))
             }
-            val run = reader(box.run)
+            val run = box.reader(box.run)
             run.manifest.best shouldBe "e03"
             run.manifest.latest shouldBe "e03"
             run.manifest.policyFingerprint shouldBe "fp-1"
@@ -69,8 +69,8 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
 
     test("checkpoints in nested template directories are created below the run root") {
         sandboxed { box ->
-            openWriter(box.run).use { w -> w.save("epochs/e01/model", 1) }
-            val run = reader(box.run)
+            box.writer(box.run).use { w -> w.save("epochs/e01/model", 1) }
+            val run = box.reader(box.run)
             run.verify(run.latest()!!) shouldBe CheckpointStatus.Ok
             Files.exists(box.run.resolve("epochs/e01/model/checkpoint.json")) shouldBe true
         }
@@ -78,22 +78,23 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
 
     test("overwriting a fixed path replaces the checkpoint and leaves no backup behind") {
         sandboxed { box ->
-            openWriter(box.run).use { w ->
+            box.writer(box.run).use { w ->
                 w.save("best", 1, "old", best = true)
                 w.save("best", 2, "new", best = true)
             }
-            val run = reader(box.run)
+            val run = box.reader(box.run)
             run.checkpoints.map { it.path } shouldContainExactly listOf("best")
             run.best()!!.facts.epoch shouldBe 2
-            Files.readString(box.run.resolve("best/model.json")) shouldBe "new"
+            listedContent(box, "best") shouldBe "new"
             run.verify().allOk shouldBe true
             leftovers(box.run).shouldBeEmpty()
+            storedVersions(box.run).size shouldBe 1
         }
     }
 
     test("overwriting the best checkpoint's path with a non-best checkpoint clears best") {
         sandboxed { box ->
-            openWriter(box.run).use { w ->
+            box.writer(box.run).use { w ->
                 w.save("last", 1, best = true)
                 w.save("last", 2)
                 w.manifest.best shouldBe null
@@ -105,9 +106,9 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
     test("each commit replaces manifest.json exactly once, releases included; a run writes it at most saves + 2 times") {
         sandboxed { box ->
             var replacements = 0
-            val counting: (StorageStep) -> Unit = { if (it == StorageStep.MOVE_MANIFEST) replacements++ }
+            val counting: (StorageStep) -> Unit = { if (it == protocol.manifestStep) replacements++ }
             val saves = 12
-            RunWriter.open(FileRunStore(box.run), "fp-1", FIXED_CLOCK, "t", counting).use { w ->
+            RunWriter.open(box.store(box.run), "fp-1", FIXED_CLOCK, "t", counting).use { w ->
                 replacements shouldBe 1 // the new run's empty manifest
                 for (epoch in 1..saves) {
                     val before = replacements
@@ -118,40 +119,40 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
                 }
             }
             replacements shouldBe saves + 2 // the last one at close: the last release's checkpoints are gone
-            reader(box.run).manifest.releasing.shouldBeEmpty()
-            unlistedCheckpoints(box.run).shouldBeEmpty()
+            box.reader(box.run).manifest.releasing.shouldBeEmpty()
+            unlistedCheckpoints(box.run, box.reader(box.run)).shouldBeEmpty()
         }
     }
 
     context("a crash at any step of a fresh commit leaves earlier checkpoints intact, the run openable, and nothing unlisted") {
-        withData(COMMIT_STEPS - StorageStep.MOVE_OLD_ASIDE - StorageStep.DELETE_BACKUP) { step ->
+        withData(protocol.freshSteps) { step ->
             sandboxed { box ->
-                openWriter(box.run).use { it.save("e01", 1, "one", best = true) }
-                val crashed = openWriter(box.run, crashAt(step))
+                box.writer(box.run).use { it.save("e01", 1, "one", best = true) }
+                val crashed = box.writer(box.run, crashAt(step))
                 shouldThrow<SimulatedCrash> { crashed.save("e02", 2, "two") }
                 crashed.close() // releases the lock only, like the OS does for a killed process
 
-                val view = reader(box.run) // read-only, before any recovery
+                val view = box.reader(box.run) // read-only, before any recovery
                 view.verify().allOk shouldBe true
-                openWriter(box.run).use { w ->
+                box.writer(box.run).use { w ->
                     leftovers(box.run).shouldBeEmpty()
-                    unlistedCheckpoints(box.run).shouldBeEmpty()
+                    unlistedCheckpoints(box.run, box.reader(box.run)).shouldBeEmpty()
                     val run = w.reader()
                     run.verify().allOk shouldBe true
                     Files.readString(box.run.resolve("e01/model.json")) shouldBe "one"
                     w.save("e02", 2, "two again")
                     w.reader().verify().allOk shouldBe true
-                    Files.readString(box.run.resolve("e02/model.json")) shouldBe "two again"
                 }
+                listedContent(box, "e02") shouldBe "two again"
             }
         }
     }
 
     context("a crash at any step of an overwrite leaves the old or the new checkpoint, matching the manifest") {
-        withData(COMMIT_STEPS) { step ->
+        withData(protocol.commitSteps) { step ->
             sandboxed { box ->
-                openWriter(box.run).use { it.save("best", 1, "old", best = true) }
-                val crashed = openWriter(box.run, crashAt(step))
+                box.writer(box.run).use { it.save("best", 1, "old", best = true) }
+                val crashed = box.writer(box.run, crashAt(step))
                 shouldThrow<SimulatedCrash> { crashed.save("best", 2, "new", best = true) }
                 crashed.close()
 
@@ -162,25 +163,24 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
                     String(run.store.readFile(best.path, best.checkpointSha256, "model.json")) shouldBe expected
                     run.metadata(best).facts.epoch shouldBe best.facts.epoch
                 }
-                checkConsistent(reader(box.run))
-                openWriter(box.run).use { w ->
+                checkConsistent(box.reader(box.run))
+                box.writer(box.run).use { w ->
                     leftovers(box.run).shouldBeEmpty()
                     checkConsistent(w.reader())
-                    Files.readString(box.run.resolve("best/model.json")) shouldBe
-                        if (w.manifest.best?.let { w.manifest.entry(it)!!.facts.epoch } == 1) "old" else "new"
                 }
+                storedVersions(box.run).size shouldBe 1
             }
         }
     }
 
     context("an I/O failure at any step before the manifest records the commit changes nothing") {
-        withData(BEFORE_RECORD) { step ->
+        withData(protocol.beforeRecord) { step ->
             sandboxed { box ->
-                openWriter(box.run).use { it.save("best", 1, "old", best = true) }
-                val before = snapshot(box.run).filterKeys { it != LOCK_FILE }
-                openWriter(box.run, faultAt(step)).use { w ->
+                box.writer(box.run).use { it.save("best", 1, "old", best = true) }
+                box.writer(box.run, faultAt(step)).use { w ->
+                    val before = snapshot(box.run).filterKeys { it != LOCK_FILE }
                     val error = shouldThrow<IOException> { w.save("best", 2, "new", best = true) }
-                    error.message shouldContain box.run.resolve("best").toString()
+                    error.message shouldContain box.describe(box.run, "best")
                     error.message shouldContain "injected fault"
                     snapshot(box.run).filterKeys { it != LOCK_FILE } shouldBe before
                     w.manifest.best shouldBe "best"
@@ -192,19 +192,20 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
 
     test("a failure deleting the replaced checkpoint does not fail the commit; the next open removes it") {
         sandboxed { box ->
-            openWriter(box.run).use { it.save("best", 1, "old", best = true) }
-            openWriter(box.run, faultAt(StorageStep.DELETE_BACKUP)).use { w ->
+            box.writer(box.run).use { it.save("best", 1, "old", best = true) }
+            box.writer(box.run, faultAt(StorageStep.DELETE_BACKUP)).use { w ->
                 w.save("best", 2, "new", best = true).facts.epoch shouldBe 2
             }
             leftovers(box.run).size shouldBe 1
-            openWriter(box.run).use { leftovers(box.run).shouldBeEmpty() }
-            Files.readString(box.run.resolve("best/model.json")) shouldBe "new"
+            box.writer(box.run).use { leftovers(box.run).shouldBeEmpty() }
+            listedContent(box, "best") shouldBe "new"
+            storedVersions(box.run).size shouldBe 1
         }
     }
 
     test("a failing model file removes the temporary directory and rethrows") {
         sandboxed { box ->
-            openWriter(box.run).use { w ->
+            box.writer(box.run).use { w ->
                 val failing = listOf(
                     CheckpointFile("half") { "x".toByteArray() },
                     CheckpointFile("broken") { throw IOException("model export failed") },
@@ -230,7 +231,7 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
         ) { names ->
             sandboxed { box ->
                 box.plantOutside()
-                openWriter(box.run).use { w ->
+                box.writer(box.run).use { w ->
                     shouldThrow<IllegalArgumentException> { w.save("e01", 1, files = names.map { n -> CheckpointFile(n) { "x".toByteArray() } }) }
                     w.manifest.checkpoints.shouldBeEmpty()
                 }
@@ -243,8 +244,8 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
     test("metric values JSON cannot express survive a round trip") {
         sandboxed { box ->
             val metrics = mapOf("loss" to Double.NaN, "val_loss" to Double.POSITIVE_INFINITY, "x" to Double.NEGATIVE_INFINITY, "acc" to 0.5)
-            openWriter(box.run).use { it.save("e01", 1, metrics = metrics) }
-            val run = reader(box.run)
+            box.writer(box.run).use { it.save("e01", 1, metrics = metrics) }
+            val run = box.reader(box.run)
             run.metadata(run.latest()!!).facts.metrics shouldBe metrics
             run.manifest.checkpoints.single().facts.metrics shouldBe metrics
             Files.readString(box.run.resolve("manifest.json")) shouldContain "\"loss\": \"NaN\""
@@ -263,7 +264,7 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
             ),
         ) { relative ->
             sandboxed { box ->
-                openWriter(box.run).use { w -> shouldThrow<IllegalArgumentException> { w.save(relative, 1) } }
+                box.writer(box.run).use { w -> shouldThrow<IllegalArgumentException> { w.save(relative, 1) } }
                 Files.exists(box.base.resolve("runs/y")) shouldBe false
             }
         }
@@ -271,7 +272,7 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
 
     test("commit refuses a checkpoint nested inside another") {
         sandboxed { box ->
-            openWriter(box.run).use { w ->
+            box.writer(box.run).use { w ->
                 w.save("e01", 1)
                 shouldThrow<IllegalArgumentException> { w.save("e01/inner", 2) }.message shouldContain "nested"
             }
@@ -280,7 +281,7 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
 
     test("overwriting a directory that holds files ckpt did not write is refused and touches nothing") {
         sandboxed { box ->
-            openWriter(box.run).use { w ->
+            box.writer(box.run).use { w ->
                 w.save("best", 1, "old", best = true)
                 Files.writeString(box.run.resolve("best/NOTES.txt"), "mine")
                 val before = snapshot(box.run).filterKeys { it != LOCK_FILE }
@@ -294,7 +295,7 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
         sandboxed { box ->
             Files.createDirectories(box.run.resolve("e01"))
             Files.writeString(box.run.resolve("e01/data.csv"), "1,2")
-            openWriter(box.run).use { w ->
+            box.writer(box.run).use { w ->
                 shouldThrow<IOException> { w.save("e01", 1) }.message shouldContain "not a checkpoint ckpt wrote"
             }
             Files.readString(box.run.resolve("e01/data.csv")) shouldBe "1,2"
@@ -303,7 +304,7 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
 
     test("releasing deletes exactly the checkpoint's own files and keeps foreign files in and beside it") {
         sandboxed { box ->
-            openWriter(box.run).use { w ->
+            box.writer(box.run).use { w ->
                 w.save("e01", 1, best = true)
                 w.save("e02", 2)
                 Files.writeString(box.run.resolve("e02/variables/NOTES.txt"), "inside")
@@ -325,14 +326,14 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
             after["e02.txt"] shouldBe "beside"
             after["e02-analysis/plot.png"] shouldBe "beside dir"
             after["e01/variables/README"] shouldBe "inside best"
-            reader(box.run).manifest.releasing.shouldBeEmpty()
-            reader(box.run).verify().allOk shouldBe true
+            box.reader(box.run).manifest.releasing.shouldBeEmpty()
+            box.reader(box.run).verify().allOk shouldBe true
         }
     }
 
     test("releasing removes the checkpoint directory when nothing foreign is in it") {
         sandboxed { box ->
-            openWriter(box.run).use { w ->
+            box.writer(box.run).use { w ->
                 w.save("e01", 1)
                 w.save("e02", 2, release = listOf("e01"))
                 w.release()
@@ -343,7 +344,7 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
 
     test("a commit refuses to release an unlisted checkpoint or the one it commits, and to keep a released best") {
         sandboxed { box ->
-            openWriter(box.run).use { w ->
+            box.writer(box.run).use { w ->
                 w.save("e01", 1, best = true)
                 w.save("e02", 2)
                 shouldThrow<IllegalArgumentException> { w.save("e03", 3, release = listOf("e09")) }.message shouldContain "not a checkpoint"
@@ -353,38 +354,35 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
                 }.message shouldContain "best \"e01\""
                 w.manifest.checkpoints.map { it.path } shouldContainExactly listOf("e01", "e02")
             }
-            reader(box.run).verify().allOk shouldBe true
+            box.reader(box.run).verify().allOk shouldBe true
         }
     }
 
     context("a crash anywhere in a commit that releases, or in its deletions, leaves no unlisted checkpoint; the next open finishes") {
-        val steps = listOf(
-            StorageStep.WRITE_MANIFEST_TEMP to 1, StorageStep.MOVE_MANIFEST to 1, StorageStep.DELETE_FILES to 1,
-            StorageStep.DELETE_FILES to 2,
-        )
+        val steps = protocol.manifestSteps.map { it to 1 } + listOf(StorageStep.DELETE_FILES to 1, StorageStep.DELETE_FILES to 2)
         withData(nameFn = { (step, nth) -> "$step #$nth" }, steps) { (step, nth) ->
             sandboxed { box ->
-                openWriter(box.run).use { w ->
+                box.writer(box.run).use { w ->
                     w.save("e01", 1)
                     w.save("e02", 2)
                 }
-                val crashed = openWriter(box.run, crashAt(step, nth))
+                val crashed = box.writer(box.run, crashAt(step, nth))
                 shouldThrow<SimulatedCrash> {
                     crashed.save("e03", 3, release = listOf("e01", "e02"))
                     crashed.release()
                 }
                 crashed.close()
-                reader(box.run).verify().allOk shouldBe true
-                openWriter(box.run).use { w ->
-                    unlistedCheckpoints(box.run).shouldBeEmpty()
+                box.reader(box.run).verify().allOk shouldBe true
+                box.writer(box.run).use { w ->
+                    unlistedCheckpoints(box.run, box.reader(box.run)).shouldBeEmpty()
                     w.manifest.releasing.shouldBeEmpty()
                     w.reader().verify().allOk shouldBe true
                     leftovers(box.run).shouldBeEmpty()
                 }
-                val listed = reader(box.run).checkpoints.map { it.path }
+                val listed = box.reader(box.run).checkpoints.map { it.path }
                 listed.forEach { Files.exists(box.run.resolve(it)) shouldBe true }
                 listOf("e01", "e02").filter { it !in listed }.forEach { Files.exists(box.run.resolve(it)) shouldBe false }
-                unlistedCheckpoints(box.run).shouldBeEmpty()
+                unlistedCheckpoints(box.run, box.reader(box.run)).shouldBeEmpty()
             }
         }
     }
@@ -393,7 +391,7 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
         sandboxed { box ->
             var failDeletes = true
             val hook: (StorageStep) -> Unit = { if (it == StorageStep.DELETE_FILES && failDeletes) throw IOException("disk says no") }
-            RunWriter.open(FileRunStore(box.run), "fp-1", FIXED_CLOCK, "t", hook).use { w ->
+            RunWriter.open(box.store(box.run), "fp-1", FIXED_CLOCK, "t", hook).use { w ->
                 w.save("e01", 1)
                 w.save("e02", 2, release = listOf("e01"))
                 val failures = w.release()
@@ -406,14 +404,14 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
                 w.release().shouldBeEmpty()
             }
             Files.exists(box.run.resolve("e01")) shouldBe false
-            reader(box.run).manifest.releasing.shouldBeEmpty()
+            box.reader(box.run).manifest.releasing.shouldBeEmpty()
         }
     }
 
     test("a release whose checkpoint.json lists paths outside the checkpoint leaves its files in place") {
         sandboxed { box ->
             box.plantOutside()
-            openWriter(box.run).use { w ->
+            box.writer(box.run).use { w ->
                 w.save("e01", 1)
                 w.save("e02", 2)
                 val hostile = Files.readString(box.run.resolve("e01/checkpoint.json"))
@@ -428,106 +426,116 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
         }
     }
 
-    test("a symbolic link inside the run is never followed by releases or the reader") {
-        sandboxed { box ->
-            box.plantOutside()
-            openWriter(box.run).use { w ->
-                w.save("d/e01", 1)
-                w.save("e02", 2)
-                // Replace the checkpoint's parent with a link to a look-alike outside the run.
-                Files.createDirectories(box.outside.resolve("e01"))
-                Files.copy(box.run.resolve("d/e01/checkpoint.json"), box.outside.resolve("e01/checkpoint.json"))
-                Files.writeString(box.outside.resolve("e01/model.json"), "outside")
+    if (protocol == Protocol.RENAME) {
+        test("a symbolic link inside the run is never followed by releases or the reader") {
+            sandboxed { box ->
+                box.plantOutside()
+                box.writer(box.run).use { w ->
+                    w.save("d/e01", 1)
+                    w.save("e02", 2)
+                    // Replace the checkpoint's parent with a link to a look-alike outside the run.
+                    Files.createDirectories(box.outside.resolve("e01"))
+                    Files.copy(box.run.resolve("d/e01/checkpoint.json"), box.outside.resolve("e01/checkpoint.json"))
+                    Files.writeString(box.outside.resolve("e01/model.json"), "outside")
+                    deleteTree(box.run.resolve("d"))
+                    Files.createSymbolicLink(box.run.resolve("d"), box.outside)
+                    w.save("e03", 3, release = listOf("d/e01"))
+                    w.release().shouldBeEmpty() // refused with a warning, left in place
+                }
+                Files.readString(box.outside.resolve("e01/model.json")) shouldBe "outside"
+            }
+        }
+    }
+
+    if (protocol == Protocol.RENAME) {
+        test("a reader refuses a listed checkpoint path through a symbolic link") {
+            sandboxed { box ->
+                box.plantOutside()
+                box.writer(box.run).use { it.save("d/e01", 1) }
                 deleteTree(box.run.resolve("d"))
                 Files.createSymbolicLink(box.run.resolve("d"), box.outside)
-                w.save("e03", 3, release = listOf("d/e01"))
-                w.release().shouldBeEmpty() // refused with a warning, left in place
+                shouldThrow<CorruptRunException> { box.reader(box.run) }.message shouldContain "symbolic link"
             }
-            Files.readString(box.outside.resolve("e01/model.json")) shouldBe "outside"
         }
     }
 
-    test("a reader refuses a listed checkpoint path through a symbolic link") {
-        sandboxed { box ->
-            box.plantOutside()
-            openWriter(box.run).use { it.save("d/e01", 1) }
-            deleteTree(box.run.resolve("d"))
-            Files.createSymbolicLink(box.run.resolve("d"), box.outside)
-            shouldThrow<CorruptRunException> { reader(box.run) }.message shouldContain "symbolic link"
-        }
-    }
-
-    test("opening a writer removes ckpt's own leftovers and nothing that merely looks similar") {
-        sandboxed { box ->
-            openWriter(box.run).use { it.save("e01", 1) }
-            val temp = box.run.resolve(".e02.ckpt-tmp-0123456789abcdef")
-            Files.createDirectories(temp.resolve("variables"))
-            Files.writeString(temp.resolve("variables/x"), "partial")
-            Files.writeString(box.run.resolve(".manifest.json.ckpt-tmp-00000000000000ff"), "{")
-            val lookalikes = listOf(
-                "e02.ckpt-tmp-0123456789abcdef", ".e02.ckpt-tmp-xyz", ".e02.ckpt-tmp-0123456789ABCDEF",
-                ".e02.ckpt-old-0123456789abcdef", "notes.txt",
-            )
-            lookalikes.forEach { Files.writeString(box.run.resolve(it), "foreign") }
-            Files.writeString(box.run.resolve("e01/variables/.e01.ckpt-tmp-0123456789abcdef"), "inside a checkpoint")
-            openWriter(box.run).use { }
-            val after = snapshot(box.run)
-            after shouldNotContainKey ".e02.ckpt-tmp-0123456789abcdef/"
-            after shouldNotContainKey ".manifest.json.ckpt-tmp-00000000000000ff"
-            lookalikes.forEach { after[it] shouldBe "foreign" }
-            after["e01/variables/.e01.ckpt-tmp-0123456789abcdef"] shouldBe "inside a checkpoint"
+    if (protocol == Protocol.RENAME) {
+        test("opening a writer removes ckpt's own leftovers and nothing that merely looks similar") {
+            sandboxed { box ->
+                box.writer(box.run).use { it.save("e01", 1) }
+                val temp = box.run.resolve(".e02.ckpt-tmp-0123456789abcdef")
+                Files.createDirectories(temp.resolve("variables"))
+                Files.writeString(temp.resolve("variables/x"), "partial")
+                Files.writeString(box.run.resolve(".manifest.json.ckpt-tmp-00000000000000ff"), "{")
+                val lookalikes = listOf(
+                    "e02.ckpt-tmp-0123456789abcdef", ".e02.ckpt-tmp-xyz", ".e02.ckpt-tmp-0123456789ABCDEF",
+                    ".e02.ckpt-old-0123456789abcdef", "notes.txt",
+                )
+                lookalikes.forEach { Files.writeString(box.run.resolve(it), "foreign") }
+                Files.writeString(box.run.resolve("e01/variables/.e01.ckpt-tmp-0123456789abcdef"), "inside a checkpoint")
+                box.writer(box.run).use { }
+                val after = snapshot(box.run)
+                after shouldNotContainKey ".e02.ckpt-tmp-0123456789abcdef/"
+                after shouldNotContainKey ".manifest.json.ckpt-tmp-00000000000000ff"
+                lookalikes.forEach { after[it] shouldBe "foreign" }
+                after["e01/variables/.e01.ckpt-tmp-0123456789abcdef"] shouldBe "inside a checkpoint"
+            }
         }
     }
 
     test("opening a writer keeps a copy someone made of a recorded checkpoint, and checkpoints of other runs") {
         sandboxed { box ->
-            openWriter(box.run).use { w ->
+            box.writer(box.run).use { w ->
                 w.commit("e01", facts(1), model("1"), RunChange(null, emptyList(), StoredEngineState(0, 1, 0, 0, 10, null, null)))
             }
             // A user's copy (same run, an old step) and a checkpoint of another run (another run id).
             copyTree(box.run.resolve("e01"), box.run.resolve("e01-copy"))
             val other = box.base.resolve("other")
-            openWriter(other).use { it.save("e09", 9) }
+            box.writer(other).use { it.save("e09", 9) }
             copyTree(other.resolve("e09"), box.run.resolve("e09"))
-            openWriter(box.run).use { }
+            box.writer(box.run).use { }
             Files.exists(box.run.resolve("e01-copy/model.json")) shouldBe true
             Files.exists(box.run.resolve("e09/model.json")) shouldBe true
         }
     }
 
-    test("a second writer is refused, naming the run and the holder, until the first closes") {
-        sandboxed { box ->
-            val first = openWriter(box.run)
-            val error = shouldThrow<RunLockedException> { RunWriter.open(FileRunStore(box.run), "fp-1") }
-            error.message shouldContain box.run.toString()
-            error.holder shouldBe "test owner pid 42"
-            first.close()
-            RunWriter.open(FileRunStore(box.run), "fp-1").close()
+    if (protocol == Protocol.RENAME) {
+        test("a second writer is refused, naming the run and the holder, until the first closes") {
+            sandboxed { box ->
+                val first = box.writer(box.run)
+                val error = shouldThrow<RunLockedException> { RunWriter.open(FileRunStore(box.run), "fp-1") }
+                error.message shouldContain box.run.toString()
+                error.holder shouldBe "test owner pid 42"
+                first.close()
+                RunWriter.open(FileRunStore(box.run), "fp-1").close()
+            }
         }
     }
 
     test("a closed writer refuses to write") {
         sandboxed { box ->
-            val w = openWriter(box.run)
+            val w = box.writer(box.run)
             w.close()
             shouldThrow<IllegalStateException> { w.save("e01", 1) }.message shouldContain "closed"
         }
     }
 
-    test("a run directory that is a regular file is refused with what to do") {
-        sandboxed { box ->
-            Files.createDirectories(box.run.parent)
-            Files.writeString(box.run, "not a directory")
-            val error = shouldThrow<IOException> { openWriter(box.run) }
-            error.message shouldBe "run directory ${box.run} cannot be used: ${box.run} is a file, not a directory, and ckpt " +
-                "keeps a run's manifest and checkpoints in a directory; move that file away, or choose another filepath or directory"
-            Files.readString(box.run) shouldBe "not a directory"
+    if (protocol == Protocol.RENAME) {
+        test("a run directory that is a regular file is refused with what to do") {
+            sandboxed { box ->
+                Files.createDirectories(box.run.parent)
+                Files.writeString(box.run, "not a directory")
+                val error = shouldThrow<IOException> { box.writer(box.run) }
+                error.message shouldBe "run directory ${box.run} cannot be used: ${box.run} is a file, not a directory, and ckpt " +
+                    "keeps a run's manifest and checkpoints in a directory; move that file away, or choose another filepath or directory"
+                Files.readString(box.run) shouldBe "not a directory"
+            }
         }
     }
 
     test("verify reports a flipped byte, a missing file, a missing checkpoint.json and a missing directory") {
         sandboxed { box ->
-            openWriter(box.run).use { w ->
+            box.writer(box.run).use { w ->
                 listOf("ok", "flipped", "nofile", "nometa", "gone").forEachIndexed { i, p -> w.save(p, i, "content-$p") }
             }
             val kernel = box.run.resolve("flipped/variables/dense.kernel")
@@ -539,7 +547,7 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
             Files.delete(box.run.resolve("nometa/checkpoint.json"))
             deleteTree(box.run.resolve("gone"))
 
-            val report = reader(box.run).verify()
+            val report = box.reader(box.run).verify()
             report.status("ok") shouldBe CheckpointStatus.Ok
             report.status("flipped") shouldBe CheckpointStatus.Corrupt("variables/dense.kernel", expected, sha256(bytes))
             report.status("nofile") shouldBe CheckpointStatus.Incomplete("model.json")
@@ -551,10 +559,10 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
 
     test("verify and metadata refuse a checkpoint.json edited after the commit") {
         sandboxed { box ->
-            openWriter(box.run).use { it.save("e01", 1) }
+            box.writer(box.run).use { it.save("e01", 1) }
             val file = box.run.resolve("e01/checkpoint.json")
             Files.writeString(file, Files.readString(file).replace("\"epoch\": 1", "\"epoch\": 9"))
-            val run = reader(box.run)
+            val run = box.reader(box.run)
             run.verify().status("e01").shouldBeInstanceOf<CheckpointStatus.Corrupt>().file shouldBe "checkpoint.json"
             shouldThrow<CorruptRunException> { run.metadata(run.latest()!!) }.message shouldContain "changed after the commit"
         }
@@ -562,9 +570,10 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
 
     test("opening a directory that is not a run is a clear error") {
         sandboxed { box ->
-            shouldThrow<java.nio.file.NoSuchFileException> { reader(box.base.resolve("nope")) }.message shouldContain "no run here"
+            shouldThrow<java.nio.file.NoSuchFileException> { box.reader(box.base.resolve("nope")) }.message shouldContain "no run here"
             Files.createDirectories(box.run)
-            shouldThrow<java.nio.file.NoSuchFileException> { reader(box.run) }.message shouldContain "manifest.json"
+            Files.writeString(box.run.resolve("notes.txt"), "not a run")
+            shouldThrow<java.nio.file.NoSuchFileException> { box.reader(box.run) }.message shouldContain "manifest.json"
         }
     }
 
@@ -576,32 +585,34 @@ abstract class StorageContract(newSandbox: () -> Sandbox) : FunSpec({
                 Files.writeString(box.run.resolve("manifest.json"), case.json)
                 val outsideBefore = snapshot(box.outside)
                 val runBefore = snapshot(box.run)
-                val readError = shouldThrow<CorruptRunException> { reader(box.run) }
-                readError.file shouldBe box.run.resolve("manifest.json").toString()
+                val readError = shouldThrow<CorruptRunException> { box.reader(box.run) }
+                readError.file shouldBe box.describe(box.run, "manifest.json")
                 readError.message shouldContain "manifest.json"
                 readError.message shouldContain case.expected
-                val writeError = shouldThrow<CorruptRunException> { openWriter(box.run) }
+                val writeError = shouldThrow<CorruptRunException> { box.writer(box.run) }
                 writeError.message shouldContain case.expected
                 snapshot(box.outside) shouldBe outsideBefore
                 snapshot(box.run).filterKeys { it != LOCK_FILE } shouldBe runBefore
                 // The refused writer released its lock.
-                shouldThrow<CorruptRunException> { openWriter(box.run) }
+                shouldThrow<CorruptRunException> { box.writer(box.run) }
             }
         }
     }
 
-    test("a reader opened during a crashed overwrite reads the recorded version from its backup") {
-        sandboxed { box ->
-            openWriter(box.run).use { it.save("best", 1, "old", best = true) }
-            val crashed = openWriter(box.run, crashAt(StorageStep.MOVE_INTO_PLACE))
-            shouldThrow<SimulatedCrash> { crashed.save("best", 2, "new", best = true) }
-            crashed.close()
-            Files.exists(box.run.resolve("best")) shouldBe false
-            val run = reader(box.run)
-            val best = run.best()!!
-            (run.store as FileRunStore).directory(best.path, best.checkpointSha256) shouldNotBe box.run.resolve("best")
-            String(run.store.readFile(best.path, best.checkpointSha256, "model.json")) shouldBe "old"
-            run.verify(best) shouldBe CheckpointStatus.Ok
+    if (protocol == Protocol.RENAME) {
+        test("a reader opened during a crashed overwrite reads the recorded version from its backup") {
+            sandboxed { box ->
+                box.writer(box.run).use { it.save("best", 1, "old", best = true) }
+                val crashed = box.writer(box.run, crashAt(StorageStep.MOVE_INTO_PLACE))
+                shouldThrow<SimulatedCrash> { crashed.save("best", 2, "new", best = true) }
+                crashed.close()
+                Files.exists(box.run.resolve("best")) shouldBe false
+                val run = box.reader(box.run)
+                val best = run.best()!!
+                (run.store as FileRunStore).directory(best.path, best.checkpointSha256) shouldNotBe box.run.resolve("best")
+                String(run.store.readFile(best.path, best.checkpointSha256, "model.json")) shouldBe "old"
+                run.verify(best) shouldBe CheckpointStatus.Ok
+            }
         }
     }
 })
@@ -676,9 +687,9 @@ val HOSTILE_MANIFESTS: List<HostileManifest> = listOf(
     HostileManifest("metric as an arbitrary string", manifestText().replace("\"loss\": 0.5", "\"loss\": \"big\""), "metric value"),
 )
 
-class DefaultFileSystemStorageTest : StorageContract({ DefaultSandbox() })
+class DefaultFileSystemStorageTest : StorageContract(Protocol.RENAME, { DefaultSandbox() })
 
-class JimfsStorageTest : StorageContract({ JimfsSandbox() })
+class JimfsStorageTest : StorageContract(Protocol.RENAME, { JimfsSandbox() })
 
 /** The OS file lock (not only the in-process registry) refuses a writer; only the default file system has real locks. */
 class OsFileLockTest : FunSpec({

@@ -14,11 +14,60 @@ import java.time.Clock
 import java.time.Instant
 import java.time.ZoneOffset
 
-/** A private directory tree for one test: [run] is the run root, [outside] holds files no test may touch. */
+/** The commit protocols, with the steps where the storage contract injects crashes and faults. */
+enum class Protocol(
+    /** Every step of an overwrite, in order. */
+    internal val commitSteps: List<StorageStep>,
+    /** The steps of a manifest write. */
+    internal val manifestSteps: List<StorageStep>,
+) {
+    RENAME(
+        listOf(
+            StorageStep.CREATE_TEMP, StorageStep.WRITE_FILES, StorageStep.WRITE_METADATA, StorageStep.SYNC_TEMP,
+            StorageStep.MOVE_OLD_ASIDE, StorageStep.MOVE_INTO_PLACE, StorageStep.SYNC_PARENT,
+            StorageStep.WRITE_MANIFEST_TEMP, StorageStep.MOVE_MANIFEST, StorageStep.DELETE_BACKUP,
+        ),
+        listOf(StorageStep.WRITE_MANIFEST_TEMP, StorageStep.MOVE_MANIFEST),
+    ),
+    MARKER(
+        listOf(
+            StorageStep.WRITE_MARKER, StorageStep.WRITE_FILES, StorageStep.WRITE_METADATA, StorageStep.PUT_MANIFEST,
+            StorageStep.DELETE_BACKUP, StorageStep.DELETE_MARKER,
+        ),
+        listOf(StorageStep.PUT_MANIFEST),
+    ),
+    ;
+
+    /** The step that makes a manifest replacement visible. */
+    internal val manifestStep: StorageStep get() = manifestSteps.last()
+
+    /** The steps of a commit that replaces nothing. */
+    internal val freshSteps: List<StorageStep> get() = commitSteps - StorageStep.MOVE_OLD_ASIDE - StorageStep.DELETE_BACKUP
+
+    /** The steps before which a failure leaves the commit unrecorded. */
+    internal val beforeRecord: List<StorageStep> get() = commitSteps.takeWhile { it != StorageStep.DELETE_BACKUP }
+}
+
+/**
+ * A private directory tree for one test: [run] is the run root, [outside] holds files no test may touch. A sandbox
+ * whose tree is an object store's storage ([store] of a path is then a run on that store) shows the store's
+ * objects as files, so the same tests look at and tamper with both.
+ */
 abstract class Sandbox : AutoCloseable {
     abstract val base: Path
     val run: Path get() = base.resolve("runs/x")
     val outside: Path get() = base.resolve("outside")
+
+    /** The store of the run at [root], a directory under [base]. */
+    internal open fun store(root: Path): RunStore = FileRunStore(root)
+
+    /** [relative] in the run at [root], as the store names it in messages. */
+    open fun describe(root: Path, relative: String): String = root.resolve(relative).toString()
+
+    internal fun writer(root: Path = run, hook: (StorageStep) -> Unit = {}): RunWriter =
+        RunWriter.open(store(root), "fp-1", FIXED_CLOCK, "test owner pid 42", hook)
+
+    internal fun reader(root: Path = run): RunReader = RunReader.open(store(root))
 
     fun plantOutside() {
         Files.createDirectories(outside)
@@ -112,16 +161,23 @@ private val LEFTOVER = Regex("""\.ckpt-(tmp|bak)-[0-9a-f]{16}$""")
 fun leftovers(root: Path): List<String> = snapshot(root).keys.filter { LEFTOVER.containsMatchIn(it.trimEnd('/').substringAfterLast('/')) }
 
 /**
- * Directories under [root] holding a `checkpoint.json` that the manifest does not list, neither as kept nor as
- * being released: what a crash must never leave behind.
+ * Directories under [root] holding a `checkpoint.json` that the manifest ([run]'s) does not list, neither as kept
+ * nor as being released: what a crash must never leave behind. A checkpoint counts as listed when its
+ * `checkpoint.json` is one an entry records (by SHA-256), wherever it is stored.
  */
-fun unlistedCheckpoints(root: Path): List<String> {
-    val manifest = reader(root).manifest
-    val listed = (manifest.checkpoints + manifest.releasing).map { it.path }.toSet()
-    return snapshot(root).keys.filter { it.endsWith("/checkpoint.json") }
-        .map { it.removeSuffix("/checkpoint.json") }
-        .filter { it !in listed && !LEFTOVER.containsMatchIn(it.substringAfterLast('/')) }
+internal fun unlistedCheckpoints(root: Path, run: RunReader = reader(root)): List<String> {
+    val manifest = run.manifest
+    val listed = (manifest.checkpoints + manifest.releasing).map { it.checkpointSha256 }.toSet()
+    return snapshot(root).filter { (path, content) ->
+        path.endsWith("/checkpoint.json") && sha256Hex(content.toByteArray(Charsets.ISO_8859_1)) !in listed
+    }.keys.map { it.removeSuffix("/checkpoint.json") }.filter { !LEFTOVER.containsMatchIn(it.substringAfterLast('/')) }
 }
+
+/** `checkpoint.json` files anywhere under [root]: one per stored checkpoint version. */
+fun storedVersions(root: Path): List<String> = snapshot(root).keys.filter { it.endsWith("/checkpoint.json") }
+
+private fun sha256Hex(bytes: ByteArray): String =
+    java.security.MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
 
 fun deleteTree(root: Path) {
     if (!Files.exists(root)) return

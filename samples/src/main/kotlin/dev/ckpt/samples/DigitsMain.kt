@@ -36,8 +36,8 @@ public data class DigitsOutcome(
     public val restoredAccuracy: Double,
     /** Paths of the checkpoints retention kept, relative to the run directory. */
     public val kept: List<String>,
-    /** The metric history chart the job wrote (`history.png` in the run directory). */
-    public val chart: Path,
+    /** The metric history chart the job wrote (`history.png` in the run directory); null for a run on S3. */
+    public val chart: Path? = null,
 ) {
     /** Whether restoring reproduced the logged accuracy exactly. */
     public val restoredMatchesLogged: Boolean get() = restoredAccuracy == loggedAccuracy

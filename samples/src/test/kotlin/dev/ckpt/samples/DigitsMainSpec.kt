@@ -32,8 +32,8 @@ class DigitsMainSpec : FunSpec({
         Files.exists(dir.resolve("manifest.json")) shouldBe true
         run.history().map { it.epoch } shouldBe (1..6).toList()
         outcome.chart shouldBe dir.resolve("history.png")
-        javax.imageio.ImageIO.read(outcome.chart.toFile()).width shouldBe 1000
-        printed shouldContain "Metric history (val_accuracy and loss per epoch, saved/best/released checkpoints marked): ${outcome.chart.toAbsolutePath()}"
+        javax.imageio.ImageIO.read(outcome.chart!!.toFile()).width shouldBe 1000
+        printed shouldContain "Metric history (val_accuracy and loss per epoch, saved/best/released checkpoints marked): ${outcome.chart!!.toAbsolutePath()}"
     }
 
     test("the Java sample saves best-only checkpoints through the Java API and restores the best exactly") {

@@ -1,0 +1,172 @@
+package dev.ckpt.storage
+
+import dev.ckpt.CorruptRunException
+import software.amazon.awssdk.core.exception.SdkClientException
+import software.amazon.awssdk.core.exception.SdkException
+import software.amazon.awssdk.core.sync.RequestBody
+import software.amazon.awssdk.services.s3.S3Client
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException
+import software.amazon.awssdk.services.s3.model.S3Exception
+import java.io.IOException
+import java.security.MessageDigest
+import java.util.Base64
+import java.util.HexFormat
+
+/**
+ * The few S3 operations a run needs, on one bucket, with every SDK failure turned into an [IOException] that
+ * names the object (`s3://bucket/key`) and what S3 said. Keys are built by [S3Location] only.
+ *
+ * A conditional PUT reports a refused precondition as [PreconditionFailed]; an I/O failure on a conditional PUT
+ * is [OutcomeUnknown], because some servers (S3Proxy 2.9.0) answer 412 before they read the body, which the
+ * client may see as a broken connection: the caller reads the object back to decide.
+ *
+ * It deliberately does not retry (the SDK's retry policy does) and does not list more than the caller asks for.
+ */
+internal class S3Objects(private val client: S3Client, val bucket: String) {
+    /** What a PUT requires of the object already at its key. */
+    sealed class Condition {
+        object None : Condition()
+
+        /** `If-None-Match: *`: only create. */
+        object Absent : Condition()
+
+        /** `If-Match: etag`: only replace that version. */
+        class Matches(val etag: String) : Condition()
+    }
+
+    /** An object's bytes and ETag (null only from servers that give none, such as S3Proxy for files placed by hand). */
+    class Fetched(val bytes: ByteArray, val etag: String?)
+
+    class PreconditionFailed(what: String) : IOException(what)
+
+    class OutcomeUnknown(what: String, cause: Throwable) : IOException(what, cause)
+
+    fun describe(key: String): String = "s3://$bucket/$key"
+
+    /** The same client and bucket: what facts about the server (conditional writes) are cached by. */
+    val identity: Any get() = client to bucket
+
+    /** The object's bytes and ETag, or null when there is none; refuses objects larger than [limit]. */
+    fun get(key: String, limit: Int = Int.MAX_VALUE - 8): Fetched? = call("GET", key) {
+        try {
+            client.getObject({ it.bucket(bucket).key(key) }) { response, stream ->
+                val length = response.contentLength() ?: -1L
+                if (length > limit) {
+                    throw CorruptRunException(describe(key), "is $length bytes, more than the $limit this kind of file may have")
+                }
+                val bytes = stream.readNBytes(limit + 1)
+                if (bytes.size > limit) {
+                    throw CorruptRunException(describe(key), "is more than the $limit bytes this kind of file may have")
+                }
+                Fetched(bytes, response.eTag())
+            }
+        } catch (e: NoSuchKeyException) {
+            null
+        }
+    }
+
+    /** (size, SHA-256 hex) of the object, streamed, or null when there is none. */
+    fun hash(key: String): Pair<Long, String>? = call("GET", key) {
+        try {
+            client.getObject({ it.bucket(bucket).key(key) }) { _, stream ->
+                val digest = MessageDigest.getInstance("SHA-256")
+                val buffer = ByteArray(64 * 1024)
+                var size = 0L
+                while (true) {
+                    val n = stream.read(buffer)
+                    if (n < 0) break
+                    digest.update(buffer, 0, n)
+                    size += n
+                }
+                size to HexFormat.of().formatHex(digest.digest())
+            }
+        } catch (e: NoSuchKeyException) {
+            null
+        }
+    }
+
+    /** The object's ETag, or null when there is none. */
+    fun etag(key: String): String? = call("HEAD", key) {
+        try {
+            client.headObject { it.bucket(bucket).key(key) }.eTag()
+        } catch (e: NoSuchKeyException) {
+            null
+        } catch (e: S3Exception) {
+            if (e.statusCode() == 404) null else throw e
+        }
+    }
+
+    /** Writes [bytes] (with their Content-MD5, so S3 refuses a body damaged on the way); returns the new ETag. */
+    fun put(key: String, bytes: ByteArray, condition: Condition = Condition.None): String? {
+        val md5 = MessageDigest.getInstance("MD5").digest(bytes)
+        try {
+            return client.putObject({ request ->
+                request.bucket(bucket).key(key).contentMD5(Base64.getEncoder().encodeToString(md5)).contentLength(bytes.size.toLong())
+                when (condition) {
+                    Condition.None -> Unit
+                    Condition.Absent -> request.ifNoneMatch("*")
+                    is Condition.Matches -> request.ifMatch(condition.etag)
+                }
+            }, RequestBody.fromBytes(bytes)).eTag()
+        } catch (e: S3Exception) {
+            // 412: the precondition failed; 409: S3 was settling a concurrent conditional write to the same key.
+            if (condition != Condition.None && (e.statusCode() == 412 || e.statusCode() == 409)) {
+                throw PreconditionFailed("${describe(key)} changed: ${e.awsErrorDetails()?.errorCode() ?: e.statusCode()}")
+            }
+            throw failure("PUT", key, e)
+        } catch (e: SdkClientException) {
+            if (condition != Condition.None) throw OutcomeUnknown("PUT ${describe(key)} failed before S3 answered: ${e.message}", e)
+            throw failure("PUT", key, e)
+        } catch (e: SdkException) {
+            throw failure("PUT", key, e)
+        }
+    }
+
+    fun delete(key: String) {
+        call("DELETE", key) { client.deleteObject { it.bucket(bucket).key(key) } }
+    }
+
+    /**
+     * Every key that starts with [prefix], in S3's (lexicographic) order. Keys ending in `/` are left out: they are
+     * "folder" placeholders (consoles create them; S3Proxy's filesystem backend lists its directories so), not files.
+     */
+    fun list(prefix: String): List<String> = call("LIST", "$prefix*") {
+        client.listObjectsV2Paginator { it.bucket(bucket).prefix(prefix) }.contents().map { it.key() }.filter { !it.endsWith("/") }
+    }
+
+    /** Whether any key (other than a folder placeholder) starts with [prefix]. */
+    fun any(prefix: String): Boolean = call("LIST", "$prefix*") {
+        client.listObjectsV2Paginator { it.bucket(bucket).prefix(prefix).maxKeys(100) }.contents().any { !it.key().endsWith("/") }
+    }
+
+    private fun <T> call(operation: String, key: String, body: () -> T): T = try {
+        body()
+    } catch (e: SdkException) {
+        // A refusal of ckpt's own (an oversized file) may come back wrapped by the SDK.
+        generateSequence<Throwable>(e) { it.cause }.filterIsInstance<CorruptRunException>().firstOrNull()?.let { throw it }
+        throw failure(operation, key, e)
+    } catch (e: java.io.UncheckedIOException) {
+        throw IOException("$operation ${describe(key)} failed: ${e.cause?.message}", e.cause)
+    }
+
+    private fun failure(operation: String, key: String, e: SdkException): IOException = when {
+        e is NoSuchBucketException -> IOException(
+            "$operation ${describe(key)} failed: the bucket \"$bucket\" does not exist (or is not visible with these credentials); " +
+                "create it first, ckpt does not create buckets",
+            e,
+        )
+        e is S3Exception -> IOException(
+            "$operation ${describe(key)} failed: S3 answered ${e.statusCode()} ${e.awsErrorDetails()?.errorCode() ?: ""}: " +
+                (e.awsErrorDetails()?.errorMessage() ?: e.message),
+            e,
+        )
+        else -> IOException("$operation ${describe(key)} failed: ${e.message}", e)
+    }
+
+    companion object {
+        /** Whether [etag] is the ETag S3 gives a single-part upload of [bytes] (their MD5): how ckpt recognises its own write. */
+        fun etagOf(bytes: ByteArray, etag: String?): Boolean =
+            etag != null && etag.trim('"').equals(HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(bytes)), ignoreCase = true)
+    }
+}

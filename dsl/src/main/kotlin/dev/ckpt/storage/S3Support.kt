@@ -1,0 +1,90 @@
+package dev.ckpt.storage
+
+import software.amazon.awssdk.core.exception.SdkClientException
+import software.amazon.awssdk.http.SdkHttpClient
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient
+import software.amazon.awssdk.services.s3.S3Client
+import java.util.concurrent.ConcurrentHashMap
+
+/**
+ * The entry to S3 runs for code that must load without the AWS SDK: `s3://` locations go through here, which checks
+ * that the (optional) SDK is on the class path before any class that uses it is loaded.
+ *
+ * ```kotlin
+ * val store = S3Support.store("s3://ckpt-demo/runs/digits")   // region, credentials, endpoint: the SDK's chain
+ * ```
+ */
+internal object S3Support {
+    /** The Maven coordinates users add for S3 runs. */
+    const val ARTIFACTS: String = "software.amazon.awssdk:s3 and software.amazon.awssdk:url-connection-client"
+
+    /**
+     * A store for the run at [location] (`s3://bucket/prefix`), with the S3 client configured from the SDK's
+     * standard chain plus `CKPT_S3_PATH_STYLE`.
+     *
+     * @throws IllegalArgumentException when [location] is not a valid S3 location
+     * @throws IllegalStateException when the AWS SDK is not on the class path, or finds no region
+     */
+    fun store(location: String): RunStore {
+        val parsed = S3Location.parse(location)
+        try {
+            Class.forName("software.amazon.awssdk.services.s3.S3Client", false, S3Support::class.java.classLoader)
+        } catch (e: ClassNotFoundException) {
+            throw IllegalStateException(
+                "run $parsed is on S3, which needs the AWS SDK for Java 2.x on the class path; ckpt declares it as an optional " +
+                    "dependency: add $ARTIFACTS (ckpt is tested with version 2.57.8; see docs/storage.md)",
+                e,
+            )
+        }
+        return S3Stores.open(parsed)
+    }
+}
+
+/** Builds stores with clients from the SDK's standard configuration chain; uses SDK classes (loaded only when present). */
+internal object S3Stores {
+    private val clients = ConcurrentHashMap<String, S3Client>()
+
+    fun open(location: S3Location): S3RunStore = S3RunStore(location, S3Objects(client(location), location.bucket))
+
+    /**
+     * One client per configuration (the settings the SDK reads when a client is built), shared by every run: a
+     * client is costly to build and holds no per-run state.
+     */
+    private fun client(location: S3Location): S3Client {
+        val pathStyle = S3Settings.pathStyle()
+        val key = (listOf(pathStyle.toString()) + CHAIN_SETTINGS.map { System.getProperty(it.first) + "|" + System.getenv(it.second) }).joinToString(";")
+        return clients.computeIfAbsent(key) {
+            try {
+                S3Client.builder().forcePathStyle(pathStyle).apply { urlConnectionClient()?.let { httpClient(it) } }.build()
+            } catch (e: SdkClientException) {
+                throw IllegalStateException(
+                    "cannot open run $location: the AWS SDK could not configure an S3 client (${e.message}); set AWS_REGION " +
+                        "(or -Daws.region, or a region in ~/.aws/config), and for an S3-compatible server AWS_ENDPOINT_URL " +
+                        "and CKPT_S3_PATH_STYLE=true",
+                    e,
+                )
+            }
+        }
+    }
+
+    /** The JDK's URLConnection client when its module is present; otherwise the SDK picks the one on the class path. */
+    private fun urlConnectionClient(): SdkHttpClient? = try {
+        Class.forName("software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient", false, S3Stores::class.java.classLoader)
+        UrlConnection.create()
+    } catch (e: ClassNotFoundException) {
+        null
+    }
+
+    /** System properties and environment variables the SDK reads when it builds a client. */
+    private val CHAIN_SETTINGS = listOf(
+        "aws.endpointUrl" to "AWS_ENDPOINT_URL", "aws.endpointUrlS3" to "AWS_ENDPOINT_URL_S3", "aws.region" to "AWS_REGION",
+        "aws.profile" to "AWS_PROFILE", "aws.requestChecksumCalculation" to "AWS_REQUEST_CHECKSUM_CALCULATION",
+        "aws.responseChecksumValidation" to "AWS_RESPONSE_CHECKSUM_VALIDATION", "aws.maxAttempts" to "AWS_MAX_ATTEMPTS",
+        "aws.accessKeyId" to "AWS_ACCESS_KEY_ID",
+    )
+}
+
+/** Kept apart so that [S3Stores] loads without the url-connection-client module. */
+private object UrlConnection {
+    fun create(): SdkHttpClient = UrlConnectionHttpClient.create()
+}

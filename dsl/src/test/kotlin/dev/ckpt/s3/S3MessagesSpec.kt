@@ -1,0 +1,117 @@
+package dev.ckpt.s3
+
+import dev.ckpt.checkpoint
+import dev.ckpt.durability.ChildJvm
+import dev.ckpt.storage.FIXED_CLOCK
+import dev.ckpt.storage.RunWriter
+import dev.ckpt.storage.S3Location
+import dev.ckpt.storage.S3Settings
+import dev.ckpt.storage.S3Support
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.datatest.withData
+import io.kotest.engine.spec.tempdir
+import io.kotest.matchers.collections.shouldContainExactly
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldMatch
+import java.io.File
+import java.io.IOException
+
+private const val NO_BUCKET = "names no bucket; expected s3://bucket/prefix, with the bucket written out (template fields belong below the run prefix)"
+
+/** Pins what ckpt says about S3 locations, settings and set-up, word for word. */
+class S3MessagesSpec : FunSpec({
+    context("S3 locations that are refused") {
+        withData(
+            nameFn = { it.first },
+            "s3://" to "S3 location \"s3://\" $NO_BUCKET",
+            "s3:///runs/x" to "S3 location \"s3:///runs/x\" $NO_BUCKET",
+            "s3://Ckpt_Demo/runs" to "S3 location \"s3://Ckpt_Demo/runs\" has the bucket name \"Ckpt_Demo\", which S3 does not " +
+                "accept; bucket names are 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit",
+            "s3://ckpt-demo/../other" to "S3 location \"s3://ckpt-demo/../other\": the run prefix \"../other\" must not contain " +
+                "\"..\": paths in a run stay inside the run directory",
+            "s3://ckpt-demo/runs/./x" to "S3 location \"s3://ckpt-demo/runs/./x\": the run prefix \"runs/./x\" must not contain \".\" segments",
+            "s3://ckpt-demo//runs" to "S3 location \"s3://ckpt-demo//runs\": the run prefix \"/runs\" must be relative to the run " +
+                "directory, not absolute",
+            "s3:/ckpt-demo/runs" to "\"s3:/ckpt-demo/runs\" is not an S3 location; expected s3://bucket/prefix",
+        ) { (location, message) ->
+            shouldThrow<IllegalArgumentException> { S3Location.parse(location) }.message shouldBe message
+        }
+    }
+
+    test("a filepath whose bucket is a template field is refused, naming the filepath") {
+        shouldThrow<IllegalArgumentException> { checkpoint("s3://runs-{epoch}/e{epoch}").runLocation }.message shouldBe
+            "filepath \"s3://runs-{epoch}/e{epoch}\": S3 location \"s3:/\" $NO_BUCKET"
+    }
+
+    test("a run at a bucket's root is a valid location") {
+        checkpoint("s3://ckpt-demo/e{epoch:02d}").runLocation shouldBe "s3://ckpt-demo"
+        S3Location.parse("s3://ckpt-demo/").key("e01/checkpoint.json") shouldBe "e01/checkpoint.json"
+    }
+
+    context("settings with values that are neither") {
+        test("CKPT_S3_PATH_STYLE must be true or false") {
+            withProperty("ckpt.s3.pathStyle", "yes") {
+                shouldThrow<IllegalArgumentException> { S3Settings.pathStyle() }.message shouldBe
+                    "CKPT_S3_PATH_STYLE (or -Dckpt.s3.pathStyle) must be true or false, got \"yes\""
+            }
+        }
+        test("CKPT_S3_LEASE_SECONDS must be a whole number of seconds >= 1") {
+            withProperty("ckpt.s3.leaseSeconds", "0.5") {
+                shouldThrow<IllegalArgumentException> { S3Settings.leaseDuration() }.message shouldBe
+                    "CKPT_S3_LEASE_SECONDS (or -Dckpt.s3.leaseSeconds) must be a whole number of seconds >= 1, got \"0.5\""
+            }
+        }
+    }
+
+    test("a bucket that does not exist is named, with what to do") {
+        val error = shouldThrow<IOException> { RunWriter.open(S3TestServer.store("no-such-bucket-here"), "fp", FIXED_CLOCK, "t") }
+        error.message!! shouldMatch Regex(
+            "PUT s3://no-such-bucket-here/runs/x/\\.conditional-write-probe\\.ckpt-tmp-[0-9a-f]{16} failed: the bucket " +
+                "\"no-such-bucket-here\" does not exist \\(or is not visible with these credentials\\); create it first, ckpt does not create buckets",
+        )
+    }
+
+    test("without a region, opening an s3:// run says which settings to make") {
+        val cleared = listOf("aws.region" to null, "aws.disableEc2Metadata" to "true", "aws.configFile" to "/nonexistent/config",
+            "aws.sharedCredentialsFile" to "/nonexistent/credentials", "aws.endpointUrl" to null)
+        if (System.getenv("AWS_REGION") == null && System.getenv("AWS_DEFAULT_REGION") == null) {
+            withProperties(cleared) {
+                shouldThrow<IllegalStateException> { S3Support.store("s3://ckpt-demo/runs/x") }.message!!.let { message ->
+                    message.substringBefore(" (") shouldBe "cannot open run s3://ckpt-demo/runs/x: the AWS SDK could not configure an S3 client"
+                    message.substringAfter("); ") shouldBe "set AWS_REGION (or -Daws.region, or a region in ~/.aws/config), and for an " +
+                        "S3-compatible server AWS_ENDPOINT_URL and CKPT_S3_PATH_STYLE=true"
+                }
+            }
+        }
+    }
+
+    test("without the AWS SDK on the class path, an s3:// run names the artifacts to add; naming the run needs no SDK") {
+        val classPath = System.getProperty("java.class.path").split(File.pathSeparator)
+            .filter { "/software/amazon/awssdk/" !in it.replace(File.separatorChar, '/') }
+            .joinToString(File.pathSeparator)
+        val log = tempdir().toPath().resolve("without-sdk.log")
+        val child = ChildJvm.start(WithoutSdk::class.java.name, emptyList(), log, classPath = classPath)
+        child.rest() shouldContainExactly listOf(
+            "SDK absent",
+            "LOCATION s3://ckpt-demo/runs/digits",
+            "ERROR java.lang.IllegalStateException: run s3://ckpt-demo/runs/digits is on S3, which needs the AWS SDK for Java 2.x " +
+                "on the class path; ckpt declares it as an optional dependency: add software.amazon.awssdk:s3 and " +
+                "software.amazon.awssdk:url-connection-client (ckpt is tested with version 2.57.8; see docs/storage.md)",
+        )
+        child.waitFor() shouldBe 0
+    }
+})
+
+private fun <T> withProperty(name: String, value: String, block: () -> T): T = withProperties(listOf(name to value), block)
+
+/** Runs [block] with system properties set (null: cleared), then puts them back. */
+private fun <T> withProperties(values: List<Pair<String, String?>>, block: () -> T): T {
+    val saved = values.map { (name, _) -> name to System.getProperty(name) }
+    values.forEach { (name, value) -> if (value == null) System.clearProperty(name) else System.setProperty(name, value) }
+    try {
+        return block()
+    } finally {
+        saved.forEach { (name, value) -> if (value == null) System.clearProperty(name) else System.setProperty(name, value) }
+    }
+}
