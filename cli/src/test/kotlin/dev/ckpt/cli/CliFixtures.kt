@@ -89,7 +89,9 @@ class LiveRun(val dir: Path, private val epochs: Int = 3, private val pauseAfter
             Digits.newCompiledModel().use { model ->
                 model.fit(
                     Digits.train(), Digits.validation(), epochs, Digits.BATCH_SIZE, 64,
-                    listOf(checkpoint("$dir/e{epoch:02d}") { monitor = "val_accuracy"; mode = MAX }, Pause()),
+                    // Inline saves: the pause must find epoch 2's checkpoint committed, where a background save could still be
+                    // writing it (a run with a save in flight is covered by the dsl's BackgroundSaveSpec).
+                    listOf(checkpoint("$dir/e{epoch:02d}") { monitor = "val_accuracy"; mode = MAX; async = false }, Pause()),
                 )
             }
         } catch (e: Throwable) {

@@ -13,8 +13,8 @@ import java.util.concurrent.Executors
  * the contenders round by round so that drift in machine load hits all alike; medians per float.
  *
  * Not a test. Run:
- * `mvn -B -q -pl core install -DskipTests && mvn -B -q -pl dsl test-compile exec:java -Dexec.skip=false \
- *     -Dexec.mainClass=dev.ckpt.kotlindl.FloatTextBenchmarkKt -Dexec.classpathScope=test [-Dexec.args="WARMUP REPS"]`
+ * `mvn -B -q -pl dsl -am test-compile exec:exec -DskipBenchmarks=false -Dexec.mainClass=dev.ckpt.kotlindl.FloatTextBenchmarkKt \
+ *     [-Dbench.args="WARMUP REPS"]`
  *
  * Data: "weights", Gaussian with σ = 0.05 like trained dense layers (10–13 bytes a value), and "any bits", random
  * bit patterns (every exponent; 13–15 bytes). Rows:

@@ -1,8 +1,8 @@
 package dev.ckpt.s3
 
 import dev.ckpt.CheckpointKind
+import dev.ckpt.bench.wideModel
 import dev.ckpt.kotlindl.ModelSnapshot
-import dev.ckpt.kotlindl.wideModel
 import dev.ckpt.storage.CheckpointFacts
 import dev.ckpt.storage.FileRunStore
 import dev.ckpt.storage.RunChange
@@ -26,8 +26,7 @@ import kotlin.system.exitProcess
  *
  * Not a test. Run from the repository root (arguments: warmup, repetitions; defaults 5 and 21):
  * ```
- * mvn -B -q -pl dsl -am test-compile dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/tmp/ckpt-bench.cp
- * java -cp dsl/target/test-classes:dsl/target/classes:$(cat /tmp/ckpt-bench.cp) dev.ckpt.s3.S3SaveBenchmarkKt 5 21
+ * mvn -B -q -pl dsl -am test-compile exec:exec -DskipBenchmarks=false -Dexec.mainClass=dev.ckpt.s3.S3SaveBenchmarkKt -Dbench.args="5 21"
  * ```
  */
 fun main(args: Array<String>) {
