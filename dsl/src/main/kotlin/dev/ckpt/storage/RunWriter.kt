@@ -90,6 +90,7 @@ internal class RunWriter private constructor(
         val metadataBytes = try {
             store.commit(path, files, { entries -> Codecs.encode(CheckpointMetadata(FORMAT_VERSION, manifest.runId, stamped, entries)) }, hook)
         } catch (e: IOException) {
+            if (e is dev.ckpt.RunLockedException) throw e
             throw IOException("could not save checkpoint ${store.describe(path)}: ${e.message ?: e.javaClass.simpleName}; ${cleanupNote(e)}", e)
         }
         val entry = ManifestEntry(path, Durable.sha256(metadataBytes), stamped)
@@ -213,7 +214,18 @@ internal class RunWriter private constructor(
     }
 
     private fun replace(next: Manifest, hook: (StorageStep) -> Unit = this.hook) {
-        store.replaceManifest(Codecs.encode(next), hook)
+        try {
+            store.replaceManifest(Codecs.encode(next), hook)
+        } catch (e: ManifestRecordedException) {
+            // The new manifest is in place (only a flush after it failed): later writes must start from it, or they
+            // would drop what it records.
+            adopt(next)
+            throw e
+        }
+        adopt(next)
+    }
+
+    private fun adopt(next: Manifest) {
         manifest = next
         manifestWrites++
         gone.retainAll(next.releasing.map { it.path }.toSet())

@@ -1,6 +1,7 @@
 package dev.ckpt.storage
 
 import dev.ckpt.CorruptRunException
+import dev.ckpt.RunLockedException
 import dev.ckpt.runTakenOver
 import java.io.IOException
 import java.nio.file.NoSuchFileException
@@ -75,6 +76,7 @@ internal class S3RunStore(
     }
 
     override fun replaceManifest(bytes: ByteArray, hook: (StorageStep) -> Unit) {
+        checkNotTakenOver()
         hook(StorageStep.PUT_MANIFEST)
         val key = run.key(MANIFEST_FILE)
         val condition = when (mode) {
@@ -111,7 +113,18 @@ internal class S3RunStore(
         } catch (e: IOException) {
             null
         }
-        return runTakenOver(location, holder)
+        return runTakenOver(location, holder).also { lost = it }
+    }
+
+    /**
+     * Set once another writer took the run over: from then on this writer writes nothing more (no checkpoint, no
+     * history line, no manifest), so a trainer that goes on under `WARN_AND_CONTINUE` cannot touch the new
+     * writer's run.
+     */
+    private var lost: RunLockedException? = null
+
+    private fun checkNotTakenOver() {
+        lost?.let { throw runTakenOver(location, it.holder) }
     }
 
     /**
@@ -121,6 +134,7 @@ internal class S3RunStore(
      */
     override fun appendHistory(line: ByteArray) {
         require(line.isNotEmpty() && line.last() == '\n'.code.toByte()) { "a history line must end with a newline" }
+        checkNotTakenOver()
         val key = run.key(HISTORY_FILE)
         val before = objects.get(key, Durable.METADATA_LIMIT)?.bytes ?: ByteArray(0)
         lease?.check()
@@ -149,6 +163,7 @@ internal class S3RunStore(
         metadata: (List<FileEntry>) -> ByteArray,
         hook: (StorageStep) -> Unit,
     ): ByteArray {
+        checkNotTakenOver()
         val commit = S3Commit(this, path, hook)
         val bytes = commit.run(files, metadata)
         inFlight[path] = commit

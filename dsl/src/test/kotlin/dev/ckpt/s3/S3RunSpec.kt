@@ -75,6 +75,12 @@ class S3RunSpec : FunSpec({
             error.message shouldBe "run s3://$bucket/runs/x was taken over by another writer (trainer B (pid 2)), which opened it " +
                 "after this one last wrote manifest.json; this writer stops writing to it, so that two writers never both commit " +
                 "to one run: let one training write the run, or give each its own"
+            // Once told, it writes nothing more: no retried save, no history line in the new writer's run.
+            shouldThrow<RunLockedException> { first.save("e03", 3, "a3") }.holder shouldBe "trainer B (pid 2)"
+            shouldThrow<RunLockedException> {
+                first.appendHistory(dev.ckpt.storage.HistoryLine(2, 2, mapOf("loss" to 0.5), listOf("e02"), java.time.Instant.EPOCH))
+            }
+            bucketDir(bucket).resolve("runs/x/history.jsonl").toFile().exists() shouldBe false
             second.save("e02", 2, "b2")
             first.close()
             second.close()
