@@ -11,8 +11,14 @@ internal class LoggedNames(private val metrics: List<String>) {
     /** Every name a model compiled with these metrics can log. */
     internal val all: List<String> = listOf(LOSS) + metrics + (listOf(LOSS) + metrics).map { VAL + it }
 
-    internal fun batchLogs(event: BatchTrainingEvent): Map<String, Double> =
-        named(event.lossValue, event.metricValues, prefix = "")
+    /**
+     * The logs after the [batches]-th batch of an epoch (1-based; within one KotlinDL `fit` call), as Keras logs
+     * them: running means over the epoch's batches so far. KotlinDL 0.4's batch event carries the batch's own loss
+     * (the caller sums them: [lossSum]) and, per metric, the *sum* of the batch values so far; a monitored
+     * `accuracy` would otherwise grow past 1 through the epoch.
+     */
+    internal fun batchLogs(event: BatchTrainingEvent, batches: Int, lossSum: Double): Map<String, Double> =
+        named(lossSum / batches, event.metricValues.map { it / batches }, prefix = "")
 
     internal fun epochLogs(event: EpochTrainingEvent): Map<String, Double> {
         val logs = named(event.lossValue, event.metricValues, prefix = "")

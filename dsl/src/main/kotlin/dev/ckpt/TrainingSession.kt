@@ -72,9 +72,15 @@ internal class TrainingSession private constructor(
         engine.onEpochBegin(engineEpoch(kotlinDlEpoch))
     }
 
+    /** The epoch's training losses so far (KotlinDL's batch events carry only the batch's own loss). */
+    private var epochLossSum = 0.0
+
     fun onBatchEnd(batch: Int, event: BatchTrainingEvent) {
         settle(queue.poll())
-        if (engine.batchEnded(position.engineBatch(kotlinDlEpoch, batch))) savePoint { names.batchLogs(event) }
+        if (batch == 0) epochLossSum = 0.0
+        epochLossSum += event.lossValue
+        val lossSum = epochLossSum
+        if (engine.batchEnded(position.engineBatch(kotlinDlEpoch, batch))) savePoint { names.batchLogs(event, batch + 1, lossSum) }
     }
 
     fun onEpochEnd(kotlinDlEpoch: Int, event: EpochTrainingEvent) {
