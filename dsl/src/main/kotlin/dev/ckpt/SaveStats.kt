@@ -20,7 +20,10 @@ public data class SaveStats(
     public val failures: Int,
     /** Time the training thread spent at save points: deciding, copying variables, waiting, and inline writes. */
     public val trainingThreadNanos: Long,
-    /** Of [trainingThreadNanos], the time spent waiting for the previous save to finish. */
+    /**
+     * Time the training thread spent waiting for a save in flight: at save points (also counted in
+     * [trainingThreadNanos]) and at train end or close, which wait for the last save (not counted there).
+     */
     public val waitNanos: Long,
     /** Time spent writing checkpoints (files, `checkpoint.json`, manifest, releases), on whichever thread wrote them. */
     public val writeNanos: Long,

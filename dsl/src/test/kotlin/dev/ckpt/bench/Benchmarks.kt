@@ -130,7 +130,9 @@ private fun fitOverhead(base: Path, rounds: Int, perSave: Boolean) {
     if (perSave) {
         println()
         println("(b) training-thread time per save (background runs above; inline for comparison)")
-        println(String.format("%-26s %18s %14s %16s %18s", "model", "training thread ms", "of which wait", "writer ms (bg)", "inline, per save ms"))
+        println(String.format("%-26s %18s %14s %16s %18s", "model", "at save points ms", "all waits ms", "writer ms (bg)", "inline, per save ms"))
+        println("  (per save; \"at save points\": deciding, copying the variables, waiting there for the previous save; " +
+            "\"all waits\": those waits and train end's wait for the last save)")
         saveRows.forEach(::println)
     }
 }
