@@ -2,6 +2,7 @@ package dev.ckpt.s3
 
 import dev.ckpt.CheckpointKind
 import dev.ckpt.bench.wideModel
+import dev.ckpt.kotlindl.Digits
 import dev.ckpt.kotlindl.ModelSnapshot
 import dev.ckpt.storage.CheckpointFacts
 import dev.ckpt.storage.FileRunStore
@@ -36,7 +37,7 @@ fun main(args: Array<String>) {
     val local = Files.createTempDirectory("ckpt-s3-bench")
     val bucket = S3TestServer.newBucket("bench")
     val client = S3TestServer.client(maxAttempts = 3)
-    val model = wideModel()
+    val model = wideModel().also { Digits.compile(it); it.fit(Digits.train(), 1, Digits.BATCH_SIZE) } // Adam's slots exist
     val config = ModelSnapshot.configurationOf(model)
     val files = ModelSnapshot.take(model, CheckpointKind.FULL, config).files()
     val bytes = files.sumOf { it.bytes().size.toLong() }
