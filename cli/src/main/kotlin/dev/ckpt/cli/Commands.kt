@@ -236,13 +236,16 @@ internal class VerifyCommand : RunCommand() {
         CheckpointStatus.Missing -> "MISSING     ${result.path}"
     }
 
+    /** Who recorded a file's digest: the manifest for a checkpoint's `checkpoint.json`, that file for the rest. */
+    private fun recorder(file: String): String = if (file == "checkpoint.json") "the manifest" else "the checkpoint"
+
     /** One line naming the damaged file, or null when intact. */
     private fun problem(result: CheckpointVerification, c: Checkpoint): String? = when (val s = result.status) {
         CheckpointStatus.Ok -> null
         is CheckpointStatus.Corrupt -> {
             val hashes = SHA256.matches(s.expected) && SHA256.matches(s.actual)
             "${c.location}/${s.file} is corrupt: " +
-                if (hashes) "its sha256 is ${s.actual}, but the checkpoint recorded ${s.expected}" else "expected ${s.expected}, found: ${s.actual}"
+                if (hashes) "its sha256 is ${s.actual}, but ${recorder(s.file)} recorded ${s.expected}" else "expected ${s.expected}, found: ${s.actual}"
         }
         is CheckpointStatus.Incomplete -> "${c.location}/${s.missingFile} is missing: checkpoint ${c.path} is incomplete"
         CheckpointStatus.Missing -> "${c.location} is missing: the manifest lists checkpoint ${c.path}, but it is not there"

@@ -101,7 +101,7 @@ internal interface RunStore {
 
     /**
      * Cleans what a crashed writer left, given the manifest as it is: temporary files, overwritten versions, and
-     * complete checkpoints of this run ([runId]) that no manifest entry lists. Returns what it did, for the log.
+     * complete checkpoints of this run (the manifest's `runId`) that no manifest entry lists. Returns what it did, for the log.
      */
     @Throws(IOException::class)
     fun recover(manifest: Manifest, hook: (StorageStep) -> Unit): List<String>
