@@ -116,6 +116,9 @@ internal class S3Objects(private val client: S3Client, val bucket: String) {
             }
             throw failure("PUT", key, e)
         } catch (e: SdkClientException) {
+            // A server may refuse a PUT before reading its body (S3Proxy does for a missing bucket), and the client then
+            // sees a broken connection instead of the answer: a missing bucket is worth asking about and naming.
+            if (bucketIsMissing()) throw missingBucket("PUT", key, e)
             if (condition != Condition.None) throw OutcomeUnknown("PUT ${describe(key)} failed before S3 answered: ${e.message}", e)
             throw failure("PUT", key, e)
         } catch (e: SdkException) {
@@ -150,12 +153,25 @@ internal class S3Objects(private val client: S3Client, val bucket: String) {
         throw IOException("$operation ${describe(key)} failed: ${e.cause?.message}", e.cause)
     }
 
+    private fun bucketIsMissing(): Boolean = try {
+        client.headBucket { it.bucket(bucket) }
+        false
+    } catch (e: NoSuchBucketException) {
+        true
+    } catch (e: S3Exception) {
+        e.statusCode() == 404
+    } catch (e: SdkException) {
+        false
+    }
+
+    private fun missingBucket(operation: String, key: String, cause: Exception) = IOException(
+        "$operation ${describe(key)} failed: the bucket \"$bucket\" does not exist (or is not visible with these credentials); " +
+            "create it first, ckpt does not create buckets",
+        cause,
+    )
+
     private fun failure(operation: String, key: String, e: SdkException): IOException = when {
-        e is NoSuchBucketException -> IOException(
-            "$operation ${describe(key)} failed: the bucket \"$bucket\" does not exist (or is not visible with these credentials); " +
-                "create it first, ckpt does not create buckets",
-            e,
-        )
+        e is NoSuchBucketException -> missingBucket(operation, key, e)
         e is S3Exception -> IOException(
             "$operation ${describe(key)} failed: S3 answered ${e.statusCode()} ${e.awsErrorDetails()?.errorCode() ?: ""}: " +
                 (e.awsErrorDetails()?.errorMessage() ?: e.message),
