@@ -2,9 +2,11 @@
 
 package dev.ckpt.samples
 
+import dev.ckpt.CheckpointCallback
 import dev.ckpt.Checkpoints
 import dev.ckpt.checkpoint
 import dev.ckpt.cli.HistoryChart
+import org.jetbrains.kotlinx.dl.dataset.Dataset
 import java.io.PrintStream
 import java.nio.file.Files
 import java.nio.file.Path
@@ -49,29 +51,10 @@ public fun runDigits(runDirectory: Path, epochs: Int, out: PrintStream): DigitsO
     out.println("ckpt digits sample: ${train.xSize()} training images, ${validation.xSize()} validation images, $epochs epochs")
     SampleRuns.clear(runDirectory)
 
-    val saver = checkpoint("$runDirectory/e{epoch:02d}-acc{val_accuracy:.4f}") {
-        monitor = "val_accuracy"
-        mode = MAX
-        keepBest = 1
-        keepLast = 3
-        verbose = true
-        onMessage { out.println("ckpt | $it") }
-    }
-    DigitsModel.create().use { model ->
-        DigitsModel.compile(model)
-        model.fit(
-            trainingDataset = train, validationDataset = validation, epochs = epochs,
-            trainBatchSize = DigitsModel.TRAIN_BATCH, validationBatchSize = DigitsModel.EVAL_BATCH,
-            callbacks = listOf(saver),
-        )
-    }
+    val saver = trainWithCheckpoints(runDirectory.toString(), train, validation, epochs, out)
 
     val run = Checkpoints.open(runDirectory)
-    out.println()
-    out.println("Saved ${saver.saved.size} checkpoints; retention (${saver.policy.retention().summary()}) kept ${run.all.size}, listed in ${run.location}/manifest.json:")
-    for (c in run.all) {
-        out.println("  %-20s epoch %2d  val_accuracy %.4f%s".format(c.path, c.epoch, c.metrics.getValue("val_accuracy"), if (c.isBest) "  <- best" else ""))
-    }
+    printKept(saver, run, out)
 
     val best = run.best()
     val logged = best.metrics.getValue("val_accuracy")
@@ -93,5 +76,38 @@ public object SampleRuns {
     @JvmStatic
     public fun clear(dir: Path) {
         if (Files.exists(dir)) dir.toFile().deleteRecursively()
+    }
+}
+
+/**
+ * Trains a fresh digits MLP for [epochs] into the run at [run] (a directory or an `s3://` location) with the
+ * samples' policy: every epoch saved, the best by `val_accuracy` and the last three kept, verbose lines on [out].
+ */
+internal fun trainWithCheckpoints(run: String, train: Dataset, validation: Dataset, epochs: Int, out: PrintStream): CheckpointCallback {
+    val saver = checkpoint("$run/e{epoch:02d}-acc{val_accuracy:.4f}") {
+        monitor = "val_accuracy"
+        mode = MAX
+        keepBest = 1
+        keepLast = 3
+        verbose = true
+        onMessage { out.println("ckpt | $it") }
+    }
+    DigitsModel.create().use { model ->
+        DigitsModel.compile(model)
+        model.fit(
+            trainingDataset = train, validationDataset = validation, epochs = epochs,
+            trainBatchSize = DigitsModel.TRAIN_BATCH, validationBatchSize = DigitsModel.EVAL_BATCH,
+            callbacks = listOf(saver),
+        )
+    }
+    return saver
+}
+
+/** Prints how many checkpoints [saver] saved and which ones [run] kept, best marked. */
+internal fun printKept(saver: CheckpointCallback, run: Checkpoints, out: PrintStream) {
+    out.println()
+    out.println("Saved ${saver.saved.size} checkpoints; retention (${saver.policy.retention().summary()}) kept ${run.all.size}, listed in ${run.location}/manifest.json:")
+    for (c in run.all) {
+        out.println("  %-20s epoch %2d  val_accuracy %.4f%s".format(c.path, c.epoch, c.metrics.getValue("val_accuracy"), if (c.isBest) "  <- best" else ""))
     }
 }

@@ -3,7 +3,6 @@
 package dev.ckpt.samples
 
 import dev.ckpt.Checkpoints
-import dev.ckpt.checkpoint
 import java.io.PrintStream
 import kotlin.system.exitProcess
 
@@ -32,30 +31,11 @@ public fun runDigitsOnS3(run: String, epochs: Int, out: PrintStream): DigitsOutc
     val (train, validation) = Digits.load().split()
     out.println("${train.xSize()} training images, ${validation.xSize()} validation images, $epochs epochs")
 
-    val saver = checkpoint("$run/e{epoch:02d}-acc{val_accuracy:.4f}") {
-        monitor = "val_accuracy"
-        mode = MAX
-        keepBest = 1
-        keepLast = 3
-        verbose = true
-        onMessage { out.println("ckpt | $it") }
-    }
-    DigitsModel.create().use { model ->
-        DigitsModel.compile(model)
-        model.fit(
-            trainingDataset = train, validationDataset = validation, epochs = epochs,
-            trainBatchSize = DigitsModel.TRAIN_BATCH, validationBatchSize = DigitsModel.EVAL_BATCH,
-            callbacks = listOf(saver),
-        )
-    }
+    val saver = trainWithCheckpoints(run, train, validation, epochs, out)
 
     // A fresh view, read from S3: what another machine would see.
     val stored = Checkpoints.open(run)
-    out.println()
-    out.println("Saved ${saver.saved.size} checkpoints; retention (${saver.policy.retention().summary()}) kept ${stored.all.size}, listed in ${stored.location}/manifest.json:")
-    for (c in stored.all) {
-        out.println("  %-20s epoch %2d  val_accuracy %.4f%s".format(c.path, c.epoch, c.metrics.getValue("val_accuracy"), if (c.isBest) "  <- best" else ""))
-    }
+    printKept(saver, stored, out)
     val report = stored.verify()
     out.println("verify: ${report.results.count { it.status == dev.ckpt.CheckpointStatus.Ok }} of ${report.results.size} checkpoints intact (every object re-hashed from S3)")
 
