@@ -29,9 +29,48 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
+import net.jqwik.api.lifecycle.AfterProperty;
+import net.jqwik.api.lifecycle.BeforeProperty;
 
-/** Engine properties over random runs: save frequency, export and resume, retention. */
+/**
+ * Engine properties over random runs: save frequency, export and resume, retention.
+ *
+ * <p>Each property counts the saves it checked over all its tries and requires a minimum, so that a generator
+ * (or an engine) that stops saving cannot pass by checking nothing.
+ */
 class EnginePropertiesTest {
+    // Minimums of checked saves per property, about half of what the generators gave on 2026-12-06 (integer
+    // frequency 1442, export and resume 1111, failed write 697, retention 760 to 1135; printed after each run).
+    private static final int MIN_INTEGER_FREQUENCY = 700;
+    private static final int MIN_EXPORT_RESUME = 500;
+    private static final int MIN_FAILED_WRITE = 300;
+    private static final int MIN_RETENTION = 350;
+
+    private static int checkedSaves;
+    private static int minimumSaves;
+    private static String property;
+
+    @BeforeProperty
+    void resetCount() {
+        checkedSaves = 0;
+        minimumSaves = -1;
+    }
+
+    @AfterProperty
+    void requireCheckedSaves() {
+        System.out.println("EnginePropertiesTest." + property + ": " + checkedSaves + " saves checked (minimum "
+                + minimumSaves + ")");
+        assertTrue(minimumSaves > 0, "no try of the property ran to its end, so none counted its saves");
+        assertTrue(checkedSaves >= minimumSaves,
+                property + " checked " + checkedSaves + " saves over its tries; it needs at least " + minimumSaves);
+    }
+
+    /** Records that one try of {@code name} checked {@code saves} saves; the property needs {@code minimum}. */
+    private static void counted(String name, int minimum, int saves) {
+        property = name;
+        minimumSaves = minimum;
+        checkedSaves += saves;
+    }
 
     // ---- integer save frequency -------------------------------------------------------------
 
@@ -44,6 +83,7 @@ class EnginePropertiesTest {
         CheckpointEngine engine = CheckpointEngine.start(policy, new TestClock(0));
         engine.onTrainBegin(List.of("loss"));
         long step = 0;
+        int saves = 0;
         for (int epoch = 0; epoch < batchesPerEpoch.size(); epoch++) {
             engine.onEpochBegin(epoch);
             for (int batch = 0; batch < batchesPerEpoch.get(epoch); batch++) {
@@ -56,6 +96,7 @@ class EnginePropertiesTest {
                     assertEquals(epoch + 1, save.epoch());
                     assertEquals(batch + 1, save.batch());
                     engine.apply(save);
+                    saves++;
                 } else {
                     assertEquals(Decision.none(), d, "step " + step);
                 }
@@ -63,6 +104,7 @@ class EnginePropertiesTest {
             assertEquals(Decision.none(), engine.onEpochEnd(epoch, Map.of("loss", 0.5, "val_loss", 0.4)));
         }
         assertEquals(step, engine.state().globalStep());
+        counted("integerSaveFrequency", MIN_INTEGER_FREQUENCY, saves);
     }
 
     // ---- export then resume -----------------------------------------------------------------
@@ -94,6 +136,8 @@ class EnginePropertiesTest {
         assertEquals(expected, got, run + "\nsplit at " + split);
         assertEquals(whole.state(), last.state(), run + "\nsplit at " + split);
         assertEquals(whole.checkpoints(), last.checkpoints(), run + "\nsplit at " + split);
+        counted("exportAndResume", MIN_EXPORT_RESUME,
+                (int) expected.stream().filter(o -> o.decision() instanceof Decision.Save).count());
     }
 
     // ---- two-phase saves: a failed write changes nothing ------------------------------------
@@ -107,6 +151,7 @@ class EnginePropertiesTest {
         engine.onTrainBegin(null);
         // An independent engine that only ever sees the saves that succeeded, replayed from the same events.
         List<Event> events = run.events();
+        int saves = 0;
         for (int i = 0; i < events.size(); i++) {
             clock.set(Events.timeOf(i));
             Event e = events.get(i);
@@ -121,7 +166,8 @@ class EnginePropertiesTest {
                 d = e instanceof BatchEnd b ? engine.onBatchEnd(b.batch(), b.logs())
                         : engine.onEpochEnd(((EpochEnd) e).epoch(), ((EpochEnd) e).logs());
             } catch (RuntimeException ex) {
-                return;
+                Events.requireDocumented(run.policy(), e, ex, run + "\nevent " + i);
+                break; // a documented failure ends the run, as in training
             }
             assertEquals(before, engine.checkpoints(), "deciding changed the checkpoints\n" + run);
             assertEquals(bestBefore, engine.state().best(), "deciding changed the best\n" + run);
@@ -135,12 +181,14 @@ class EnginePropertiesTest {
                 continue;
             }
             engine.apply(save);
+            saves++;
             assertEquals(save.plan().after(), engine.checkpoints(), run.toString());
             assertEquals(save.plan().state().best(), engine.state().best(), run.toString());
             for (CheckpointRecord c : save.plan().released()) {
                 assertTrue(before.kept().contains(c), c.path() + " released but not kept before\n" + run);
             }
         }
+        counted("failedWrite", MIN_FAILED_WRITE, saves);
     }
 
     // ---- retention --------------------------------------------------------------------------
@@ -148,7 +196,7 @@ class EnginePropertiesTest {
     @Property(tries = 400)
     void retentionReleasesOnlyLiveCheckpointsAndNeverTheBestOrTheLatest(@ForAll long seed) {
         Run run = Run.random(seed, UnaryOperator.identity());
-        replayWithModel(run, (save, released, model, engine) -> {
+        replayWithModel("retentionReleasesOnlyLive", MIN_RETENTION, run, (save, released, model, engine) -> {
             for (String path : released) {
                 assertTrue(model.liveBefore.containsKey(path),
                         path + " released but not committed, or already released\n" + run);
@@ -168,7 +216,7 @@ class EnginePropertiesTest {
     @Property(tries = 300)
     void withoutRetentionRulesNothingIsEverReleased(@ForAll long seed) {
         Run run = Run.random(seed, b -> b.retention(Retention.keepAll()));
-        replayWithModel(run, (save, released, model, engine) -> {
+        replayWithModel("withoutRetentionRules", MIN_RETENTION, run, (save, released, model, engine) -> {
             assertEquals(List.of(), released);
             assertEquals(model.liveAfter.keySet(), paths(engine.checkpoints()));
         });
@@ -177,7 +225,7 @@ class EnginePropertiesTest {
     @Property(tries = 400)
     void keepLastNKeepsExactlyTheNNewestPlusTheBest(@ForAll long seed, @ForAll @IntRange(min = 1, max = 4) int n) {
         Run run = Run.random(seed, b -> b.retention(Retention.keepAll().withKeepLast(n)));
-        replayWithModel(run, (save, released, model, engine) -> {
+        replayWithModel("keepLastN", MIN_RETENTION, run, (save, released, model, engine) -> {
             List<String> order = new ArrayList<>(model.liveBefore.keySet());
             Set<String> expected = new LinkedHashSet<>(order.subList(Math.max(0, order.size() - n), order.size()));
             if (model.bestPath != null) {
@@ -192,7 +240,7 @@ class EnginePropertiesTest {
             @ForAll long seed, @ForAll @IntRange(min = 1, max = 4) int k) {
         Run run = Run.random(seed, b -> b.retention(Retention.keepAll().withKeepBest(k)));
         Direction direction = run.policy().monitor().direction();
-        replayWithModel(run, (save, released, model, engine) -> {
+        replayWithModel("keepBestK", MIN_RETENTION, run, (save, released, model, engine) -> {
             List<Map.Entry<String, Double>> ranked = new ArrayList<>();
             List<String> order = new ArrayList<>(model.liveBefore.keySet());
             for (Map.Entry<String, Double> e : model.liveBefore.entrySet()) {
@@ -241,12 +289,13 @@ class EnginePropertiesTest {
     }
 
     /** Replays {@code run}, keeping the model in step, and checks every commit. */
-    private static void replayWithModel(Run run, CommitCheck check) {
+    private static void replayWithModel(String name, int minimum, Run run, CommitCheck check) {
         TestClock clock = new TestClock(0);
         CheckpointEngine engine = CheckpointEngine.start(run.policy(), clock);
         engine.onTrainBegin(null);
         Model model = new Model();
         List<Event> events = run.events();
+        int saves = 0;
         for (int i = 0; i < events.size(); i++) {
             clock.set(Events.timeOf(i));
             Event e = events.get(i);
@@ -259,7 +308,8 @@ class EnginePropertiesTest {
                 d = e instanceof BatchEnd b ? engine.onBatchEnd(b.batch(), b.logs())
                         : engine.onEpochEnd(((EpochEnd) e).epoch(), ((EpochEnd) e).logs());
             } catch (RuntimeException ex) {
-                return; // a failing event ends the run, as in training
+                Events.requireDocumented(run.policy(), e, ex, run + "\nevent " + i);
+                break; // a documented failure ends the run, as in training
             }
             if (!(d instanceof Decision.Save save)) {
                 continue;
@@ -277,9 +327,11 @@ class EnginePropertiesTest {
             model.liveAfter.putAll(model.liveBefore);
             released.forEach(model.liveAfter::remove);
             check.check(save, released, model, engine);
+            saves++;
             model.liveBefore.clear();
             model.liveBefore.putAll(model.liveAfter);
         }
+        counted(name, minimum, saves);
     }
 
     /** A random policy and event sequence, derived from one seed so that a failure can be replayed. */

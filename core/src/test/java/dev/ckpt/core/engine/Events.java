@@ -1,5 +1,8 @@
 package dev.ckpt.core.engine;
 
+import dev.ckpt.core.policy.CheckpointPolicy;
+import dev.ckpt.core.policy.MissingMonitor;
+import dev.ckpt.core.template.TemplateFormatException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +34,25 @@ final class Events {
     }
 
     /**
-     * Feeds {@code events[from, to)} to {@code engine}, committing every save; stops after an error.
+     * Passes only the exceptions the engine documents for a save point whose logs lack what the policy needs:
+     * a missing monitor under {@code onMissingMonitor = FAIL}, or a template field with no value. Anything else
+     * (a null-pointer error, a broken invariant) is a bug, and fails the property with the event and the cause.
+     */
+    static void requireDocumented(CheckpointPolicy policy, Event e, RuntimeException ex, String context) {
+        Map<String, Double> logs = e instanceof BatchEnd b ? b.logs() : e instanceof EpochEnd end ? end.logs() : null;
+        boolean missingMonitor = ex instanceof IllegalStateException && logs != null && policy.saveBestOnly()
+                && policy.missingMonitor() == MissingMonitor.FAIL && !logs.containsKey(policy.monitor().metric())
+                && String.valueOf(ex.getMessage()).startsWith("onMissingMonitor: FAIL");
+        boolean missingField = ex instanceof TemplateFormatException t && logs != null && t.missingField() != null
+                && !logs.containsKey(t.missingField());
+        if (!missingMonitor && !missingField) {
+            throw new AssertionError("undocumented " + ex + " at " + e + "\n" + context, ex);
+        }
+    }
+
+    /**
+     * Feeds {@code events[from, to)} to {@code engine}, committing every save; stops after an error, which must
+     * be one the engine documents ({@link #requireDocumented}).
      *
      * @return false if an event failed
      */
@@ -52,6 +73,7 @@ final class Events {
                     d = engine.onEpochEnd(end.epoch(), end.logs());
                 }
             } catch (RuntimeException ex) {
+                requireDocumented(engine.policy(), e, ex, "event " + i);
                 out.add(new Outcome(i, null, List.of(), ex.getClass().getSimpleName() + ": " + ex.getMessage()));
                 return false;
             }
