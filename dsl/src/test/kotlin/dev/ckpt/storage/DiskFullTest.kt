@@ -2,9 +2,10 @@ package dev.ckpt.storage
 
 import com.google.common.jimfs.Configuration
 import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
-import io.kotest.datatest.withData
 import io.kotest.matchers.collections.shouldBeEmpty
+import io.kotest.matchers.collections.shouldContainAll
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.types.shouldBeInstanceOf
@@ -49,24 +50,40 @@ class DiskFullTest : FunSpec({
         }
     }
 
-    context("whatever write runs out of space (model, checkpoint.json or manifest), the run stays consistent") {
-        // Sizes around the free space left after the first checkpoint hit each write of the protocol.
-        withData((40..62).map { it * 1024 - 300 }) { size ->
+    test("a sweep of model sizes runs out of space in the model files, checkpoint.json and the manifest; each time the run stays consistent") {
+        // Sizes around the free space left after the first checkpoint, half a block apart, hit each write of the protocol.
+        val outcomes = sortedMapOf<Int, String>()
+        for (size in (40 * 1024..62 * 1024 step 512)) {
             smallDisk().use { box ->
-                openWriter(box.run).use { w ->
-                    w.save("best", 1, "old", best = true)
+                openWriter(box.run).use { it.save("best", 1, "old", best = true) }
+                var step: StorageStep? = null
+                openWriter(box.run) { step = it }.use { w ->
                     val outcome = runCatching { w.save("best", 2, best = true, files = bigModel(size)) }
-                    outcome.exceptionOrNull()?.shouldBeInstanceOf<IOException>()
-                    leftovers(box.run).shouldBeEmpty()
-                    val run = w.reader()
-                    run.verify().allOk shouldBe true
-                    run.best()!!.facts.epoch shouldBe (if (outcome.isSuccess) 2 else 1)
+                    outcomes[size] = if (outcome.isSuccess) "saved" else "out of space in ${step!!.name}"
+                    withClue("size $size: ${outcomes[size]}") {
+                        outcome.exceptionOrNull()?.shouldBeInstanceOf<IOException>()
+                        leftovers(box.run).shouldBeEmpty()
+                        val run = w.reader()
+                        run.verify().allOk shouldBe true
+                        run.best()!!.facts.epoch shouldBe (if (outcome.isSuccess) 2 else 1)
+                    }
                 }
                 openWriter(box.run).use { w2 ->
-                    leftovers(box.run).shouldBeEmpty()
-                    w2.reader().verify().allOk shouldBe true
+                    withClue("size $size, reopened") {
+                        leftovers(box.run).shouldBeEmpty()
+                        w2.reader().verify().allOk shouldBe true
+                    }
                 }
             }
+        }
+        println("DiskFullTest sweep: " + outcomes.entries.joinToString { (size, outcome) -> "$size B $outcome" })
+        withClue("outcomes by model size: $outcomes") {
+            outcomes.values.toSet() shouldContainAll setOf(
+                "saved",
+                "out of space in ${StorageStep.WRITE_FILES}",
+                "out of space in ${StorageStep.WRITE_METADATA}",
+                "out of space in ${StorageStep.WRITE_MANIFEST_TEMP}",
+            )
         }
     }
 })
