@@ -69,6 +69,12 @@ internal class ChildJvm private constructor(private val process: Process, val lo
         return process.exitValue()
     }
 
+    /** Writes [line] to the child's stdin (a child that waits for the test's go-ahead reads it). */
+    fun send(line: String) {
+        process.outputStream.write((line + "\n").toByteArray())
+        process.outputStream.flush()
+    }
+
     /** The rest of the output of a child that has ended (killed or not), up to its end. */
     fun rest(): List<String> = buildList { while (true) add(nextLine(timeoutSeconds = 30) ?: break) }
 
@@ -100,6 +106,7 @@ internal class ChildJvm private constructor(private val process: Process, val lo
             log: Path,
             jvmOptions: List<String> = emptyList(),
             classPath: String = System.getProperty("java.class.path"),
+            withoutEnvironment: Set<String> = emptySet(),
         ): ChildJvm {
             val command = buildList {
                 add(java)
@@ -112,9 +119,9 @@ internal class ChildJvm private constructor(private val process: Process, val lo
                 add(mainClass)
                 addAll(args)
             }
-            val process = ProcessBuilder(command)
-                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start()
+            val builder = ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            builder.environment().keys.removeAll(withoutEnvironment)
+            val process = builder.start()
             return ChildJvm(process, log)
         }
     }

@@ -72,18 +72,20 @@ class S3MessagesSpec : FunSpec({
         )
     }
 
-    test("without a region, opening an s3:// run says which settings to make") {
-        val cleared = listOf("aws.region" to null, "aws.disableEc2Metadata" to "true", "aws.configFile" to "/nonexistent/config",
-            "aws.sharedCredentialsFile" to "/nonexistent/credentials", "aws.endpointUrl" to null)
-        if (System.getenv("AWS_REGION") == null && System.getenv("AWS_DEFAULT_REGION") == null) {
-            withProperties(cleared) {
-                shouldThrow<IllegalStateException> { S3Support.store("s3://ckpt-demo/runs/x") }.message!!.let { message ->
-                    message.substringBefore(" (") shouldBe "cannot open run s3://ckpt-demo/runs/x: the AWS SDK could not configure an S3 client"
-                    message.substringAfter("); ") shouldBe "set AWS_REGION (or -Daws.region, or a region in ~/.aws/config), and for an " +
-                        "S3-compatible server AWS_ENDPOINT_URL and CKPT_S3_PATH_STYLE=true"
-                }
-            }
-        }
+    test("without a region, opening an s3:// run says which settings to make (in a child JVM without the AWS variables)") {
+        // The test JVM may run where AWS_REGION is set (CI on AWS); environment variables cannot be cleared in-process.
+        val log = tempdir().toPath().resolve("without-region.log")
+        val options = listOf("-Daws.disableEc2Metadata=true", "-Daws.configFile=/nonexistent/config",
+            "-Daws.sharedCredentialsFile=/nonexistent/credentials")
+        val child = ChildJvm.start(WithoutRegion::class.java.name, emptyList(), log, options, withoutEnvironment = WithoutRegion.VARIABLES)
+        val lines = child.rest()
+        child.waitFor() shouldBe 0
+        lines.first() shouldBe "AWS variables: none"
+        val message = lines.drop(1).single()
+        message.substringBefore(" (") shouldBe
+            "ERROR java.lang.IllegalStateException: cannot open run s3://ckpt-demo/runs/x: the AWS SDK could not configure an S3 client"
+        message.substringAfter("); ") shouldBe "set AWS_REGION (or -Daws.region, or a region in ~/.aws/config), and for an " +
+            "S3-compatible server AWS_ENDPOINT_URL and CKPT_S3_PATH_STYLE=true"
     }
 
     test("without the AWS SDK on the class path, an s3:// run names the artifacts to add; naming the run needs no SDK") {
