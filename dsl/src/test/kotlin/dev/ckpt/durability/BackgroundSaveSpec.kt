@@ -17,6 +17,7 @@ import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.collections.shouldHaveSize
 import io.kotest.matchers.longs.shouldBeGreaterThan
+import io.kotest.matchers.longs.shouldBeGreaterThanOrEqual
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import org.jetbrains.kotlinx.dl.api.core.callback.Callback
@@ -26,6 +27,8 @@ import org.jetbrains.kotlinx.dl.api.core.history.TrainingHistory
 import java.io.IOException
 import java.nio.file.Files
 import java.time.Clock
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicInteger
 
@@ -111,12 +114,33 @@ class BackgroundSaveSpec : FunSpec({
         val saver = checkpoint("runs/wait/s{step:03d}") {
             monitor = "loss"; saveFrequency = everyBatches(5); verbose = true; directory = dir; onMessage { messages += it }
         }
-        saver.beforeCommit = { path -> if (path.endsWith("s005")) Thread.sleep(300) }
-        Digits.newCompiledModel().use { it.fit(train, 1, 32, listOf(saver)) }
+        // s005's commit is held until the training thread is parked at the s010 save point, waiting for it, and then
+        // for HOLD_MILLIS more: the wait is at least that long however slow the machine is (50x the 1 ms from which
+        // ckpt reports a wait).
+        val atSecondSavePoint = CountDownLatch(1)
+        var trainingThread: Thread? = null
+        val marker = object : Callback() {
+            private var batches = 0
+            override fun onTrainBatchEnd(batch: Int, batchSize: Int, event: BatchTrainingEvent, logs: TrainingHistory) {
+                if (++batches == 10) {
+                    trainingThread = Thread.currentThread()
+                    atSecondSavePoint.countDown()
+                }
+            }
+        }
+        saver.beforeCommit = { path ->
+            if (path.endsWith("s005")) {
+                check(atSecondSavePoint.await(120, TimeUnit.SECONDS)) { "training never reached its 10th batch" }
+                awaitParked(trainingThread!!)
+                Thread.sleep(HOLD_MILLIS)
+            }
+        }
+        Digits.newCompiledModel().use { it.fit(train, 1, 32, listOf(marker, saver)) }
         val second = messages.first { "saving model to" in it && it.contains("s010") }
         second shouldContain "(after waiting "
         second shouldContain " ms for the previous save)"
-        saver.stats.waitNanos shouldBeGreaterThan 200_000_000L
+        second.substringAfter("(after waiting ").substringBefore(" ms").toLong() shouldBeGreaterThanOrEqual HOLD_MILLIS
+        saver.stats.waitNanos shouldBeGreaterThanOrEqual HOLD_MILLIS * 1_000_000L
     }
 
     test("a background save that fails stops training at the next event with STOP; nothing is left half-written") {
@@ -189,3 +213,14 @@ class BackgroundSaveSpec : FunSpec({
         (saver.stats.trainingThreadNanos >= saver.stats.writeNanos) shouldBe true
     }
 })
+
+private const val HOLD_MILLIS = 50L
+
+/** Returns once [thread] is parked (waiting for a save in flight); fails if it is not within two minutes. */
+private fun awaitParked(thread: Thread) {
+    val deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2)
+    while (thread.state != Thread.State.WAITING && thread.state != Thread.State.TIMED_WAITING) {
+        check(System.nanoTime() < deadline) { "the training thread did not wait for the save in flight: ${thread.state}" }
+        Thread.sleep(1) // polls a state the test cannot be told about; no margin rides on it
+    }
+}

@@ -163,21 +163,23 @@ class S3RunSpec : FunSpec({
 
         test("opening says the server ignores conditional writes and takes a lease that a second writer is refused by") {
             val bucket = leaseBucket()
-            val (first, warnings) = captureStderr { open(bucket, "trainer A (pid 1)", leaseSeconds = 3) }
+            // A 60 s lease (renewed while A writes) must still be held when B tries: far longer than the test runs even on
+            // a busy machine, where a 3 s lease could lapse between renewals.
+            val (first, warnings) = captureStderr { open(bucket, "trainer A (pid 1)", leaseSeconds = 60) }
             warnings shouldContain "the S3 server of s3://$bucket/runs/x does not honour conditional writes (If-None-Match / If-Match " +
                 "were ignored on a probe object): ckpt keeps other writers out of this run with a lease object, " +
-                "s3://$bucket/runs/x/run.lock, renewed while this writer runs and expiring 3 s after it stops; unlike conditional " +
+                "s3://$bucket/runs/x/run.lock, renewed while this writer runs and expiring 60 s after it stops; unlike conditional " +
                 "writes, a lease cannot stop two writers that start at the same moment (docs/storage.md)"
             first.use {
                 val lease = S3Formats.decodeLease("run.lock", Files.readAllBytes(bucketDir(bucket).resolve("runs/x/run.lock")))
                 lease.owner shouldBe "trainer A (pid 1)"
-                val error = shouldThrow<RunLockedException> { open(bucket, "trainer B (pid 2)", leaseSeconds = 3) }
+                val error = shouldThrow<RunLockedException> { open(bucket, "trainer B (pid 2)", leaseSeconds = 60) }
                 error.holder!! shouldStartWith "trainer A (pid 1), lease until "
                 error.message shouldContain "run s3://$bucket/runs/x is already open for writing by trainer A (pid 1), lease until"
                 first.save("e01", 1)
             }
             Files.exists(bucketDir(bucket).resolve("runs/x/run.lock")) shouldBe false
-            open(bucket, "trainer B (pid 2)", leaseSeconds = 3).use { it.save("e02", 2) }
+            open(bucket, "trainer B (pid 2)", leaseSeconds = 60).use { it.save("e02", 2) }
             reader(bucket).checkpoints.map { it.path } shouldContainExactly listOf("e01", "e02")
         }
 
