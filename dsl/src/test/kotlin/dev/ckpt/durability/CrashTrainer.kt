@@ -19,8 +19,10 @@ import kotlin.system.exitProcess
  * `s3://bucket/prefix` (the S3 variant, [dev.ckpt.s3.S3CrashSpec]).
  *
  * Protocol on stdout, one line each, flushed: `TRAIN_BEGIN` once ckpt has opened (and recovered and restored)
- * the run, `SAVED <path>` after each commit ckpt reports, `DONE` on a normal end. Everything else (SLF4J) goes
- * to stderr.
+ * the run, `COMMITTING <path>` when the writer begins a commit, `SAVED <path>` after each commit ckpt reports
+ * (at the next batch end), `DONE` on a normal end. Everything else (SLF4J) goes to stderr. After `TRAIN_BEGIN` it
+ * waits for a line on stdin before it trains, so that the test can look at the run the recovery left while no
+ * commit is under way.
  */
 object CrashTrainer {
     @JvmStatic
@@ -30,6 +32,7 @@ object CrashTrainer {
         val stopAfter = args[1].toInt()
         val (train, _) = (Digits.train() to Digits.validation())
         val saver = CrashPolicy.callback(base)
+        saver.beforeCommit = { path -> say("COMMITTING $path") }
         Digits.newCompiledModel().use { model ->
             model.fit(train, CrashPolicy.EPOCHS, CrashPolicy.BATCH_SIZE, listOf(saver, Reporter(saver, stopAfter)))
         }
@@ -46,7 +49,10 @@ object CrashTrainer {
     private class Reporter(private val saver: CheckpointCallback, private val stopAfter: Int) : Callback() {
         private var reported = 0
 
-        override fun onTrainBegin() = say("TRAIN_BEGIN")
+        override fun onTrainBegin() {
+            say("TRAIN_BEGIN")
+            checkNotNull(readlnOrNull()) { "the test closed stdin before it let training start" }
+        }
 
         override fun onTrainBatchEnd(batch: Int, batchSize: Int, event: BatchTrainingEvent, logs: TrainingHistory) {
             val saved = saver.saved
