@@ -17,6 +17,8 @@ import java.io.PrintWriter
 import java.io.StringWriter
 import java.nio.file.AccessDeniedException
 import java.nio.file.NoSuchFileException
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
 
 /** Formatting, exit code mapping and the progress line. */
 class TextSpec : FunSpec({
@@ -114,9 +116,16 @@ class TextSpec : FunSpec({
         }
 
         test("once drawn, it is redrawn on each step and erased when closed") {
-            val text = StringWriter()
+            // The ticker's first draw is awaited as an event (a write to the terminal), not as a span of time.
+            val firstDraw = CountDownLatch(1)
+            val text = object : StringWriter() {
+                override fun write(str: String, off: Int, len: Int) {
+                    super.write(str, off, len)
+                    firstDraw.countDown()
+                }
+            }
             ProgressLine(PrintWriter(text), "verifying", "checkpoints", 2, enabled = true, delayMillis = 0, periodMillis = 5).use { bar ->
-                Thread.sleep(100)
+                firstDraw.await(30, TimeUnit.SECONDS) shouldBe true
                 bar.step(2)
             }
             val written = text.toString()
