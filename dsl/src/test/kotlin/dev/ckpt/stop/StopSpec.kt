@@ -104,6 +104,24 @@ class StopSpec : FunSpec({
         }
     }
 
+    test("a stop inside an epoch under an epoch-level policy: KotlinDL's end of that epoch saves and counts nothing") {
+        val dir = tempdir().toPath()
+        val first = Counter()
+        val saver = bestOnly(dir)
+        Digits.newCompiledModel().use { saver.fit(it, train, valid, 3, 32, 64, listOf(first, AskStop(saver, 2, 10, "test"))) }
+        saver.stopped.shouldNotBeNull().resumePoint shouldBe "resume-e0002-b0011-s000056"
+        val stopped = Checkpoints.open(dir.resolve("run"))
+        stopped.all.map { it.path } shouldContainExactly listOf("e01")
+        stopped.resumePoint?.path shouldBe "resume-e0002-b0011-s000056"
+        stopped.history().map { it.epoch } shouldBe listOf(1)
+        val second = Counter(offset = 1)
+        Digits.newCompiledModel().use { bestOnly(dir).fit(it, train, valid, 3, 32, 64, listOf(second)) }
+        withClue("the relaunch trains the 34 batches left in epoch 2, then epoch 3") {
+            (first.batchesByEpoch.values.sum() + second.batchesByEpoch.values.sum()) shouldBe 3 * 45
+            second.batchesByEpoch.values.sum() shouldBe 34 + 45
+        }
+    }
+
     test("requestStop from another thread stops at the next batch end; a second fit finishes the run exactly") {
         val straightDir = tempdir().toPath()
         val straight = MidEpochPolicy.callback(straightDir)
