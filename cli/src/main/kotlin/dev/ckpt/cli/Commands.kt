@@ -81,7 +81,7 @@ internal class ShowCommand : RunCommand() {
             else -> throw CliFailure(
                 ExitCodes.NOT_FOUND,
                 "run ${run.location} has no checkpoint \"$name\"; its checkpoints: " +
-                    run.all.joinToString(", ") { it.path }.ifEmpty { "none" } + " (or best, latest, resume)",
+                    run.all.joinToString(", ") { it.path }.ifEmpty { "none" } + if (run.resumePoint == null) " (or best, latest)" else " (or best, latest, resume)",
             )
         }
 
