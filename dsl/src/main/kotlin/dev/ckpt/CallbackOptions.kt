@@ -7,6 +7,7 @@ import dev.ckpt.storage.S3Location
 import dev.ckpt.storage.S3Support
 import java.nio.file.Path
 import java.time.Clock
+import java.time.Duration
 
 /** Callback settings that are not part of the decision policy. */
 internal class CallbackOptions(
@@ -16,7 +17,22 @@ internal class CallbackOptions(
     val onSaveError: SaveErrorAction,
     val listener: CheckpointListener?,
     val async: Boolean,
+    /** Signals that stop training at the next batch end (with `resume = true`). */
+    val stopOn: Set<StopSignal> = DEFAULT_STOP_ON,
+    /** How long a stop signal's shutdown waits for the stop's commit. */
+    val stopDeadline: Duration = DEFAULT_STOP_DEADLINE,
 ) {
+    init {
+        require(!stopDeadline.isNegative && !stopDeadline.isZero) { "stopDeadline: must be positive, got $stopDeadline" }
+    }
+
+    companion object {
+        val DEFAULT_STOP_ON: Set<StopSignal> = setOf(StopSignal.SIGTERM, StopSignal.SIGINT)
+
+        /** Under Kubernetes' default grace period of 30 s, with room for the JVM to exit. */
+        val DEFAULT_STOP_DEADLINE: Duration = Duration.ofSeconds(25)
+    }
+
     /**
      * The storage of [policy]'s run: an `s3://bucket/prefix` run directory is a run on S3 (the marker protocol);
      * any other is resolved against [directory], on that directory's file system (the rename protocol).

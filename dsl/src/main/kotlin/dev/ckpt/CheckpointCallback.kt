@@ -44,6 +44,7 @@ public class CheckpointCallback internal constructor(
     private var held: TrainingSession? = null
     private val savedPaths = ArrayList<String>()
     private var finished = SaveStats.NONE
+    private val stop = StopControl()
 
     init {
         // Build-time notes of the policy (a Keras suffix on a path that will be a directory): said once, up front.
@@ -55,6 +56,33 @@ public class CheckpointCallback internal constructor(
 
     /** Paths (as the template formats them) of the checkpoints this callback has committed, in order. */
     public val saved: List<String> get() = savedPaths.toList()
+
+    /**
+     * Asks the training in progress (or the next one) to stop at its next batch end, from any thread: a pause from a
+     * notebook, a UI or a watchdog. With `resume = true` it first commits a resume point of exactly that state, so
+     * that running the same [fit] again continues at the next batch; `fit` then returns normally and [stopped] says
+     * why. A request already pending keeps its reason.
+     *
+     * ```kotlin
+     * thread { readLine(); saver.requestStop("pause from the console") }
+     * saver.fit(model, train, valid, epochs = 30)
+     * println(saver.stopped ?: "finished")
+     * ```
+     *
+     * It does not interrupt a TensorFlow step, and stops nothing before the current batch ends.
+     *
+     * @param reason said in the messages and in [StopReport.reason]
+     */
+    public fun requestStop(reason: String) {
+        require(reason.isNotBlank()) { "requestStop: give a reason (it is shown in the messages), got \"$reason\"" }
+        stop.request(reason, fromSignal = false)
+    }
+
+    /**
+     * Why the last training stopped early at a stop request ([requestStop], or a signal of `stopOn`), where, and the
+     * resume point it committed; null when it ran to its end (or is still running).
+     */
+    public val stopped: StopReport? get() = stop.report()
 
     /** What saving has cost so far, across this callback's `fit` calls. */
     public val stats: SaveStats get() = finished + ((session ?: held)?.stats() ?: SaveStats.NONE)
@@ -73,6 +101,7 @@ public class CheckpointCallback internal constructor(
         } finally {
             finished += active.stats()
             lastEngineView = active.engineView()
+            lastSaveNanos = active.lastWriteNanos
         }
     }
 
@@ -84,6 +113,9 @@ public class CheckpointCallback internal constructor(
 
     private var lastEngineView: Pair<EngineState, RunCheckpoints>? = null
 
+    /** How long the last save of the previous training took (the stop-deadline warning at train begin). */
+    private var lastSaveNanos = 0L
+
     /** Runs on the writer before each commit (tests use it to hold a save in flight). */
     internal var beforeCommit: ((String) -> Unit)? = null
 
@@ -94,7 +126,9 @@ public class CheckpointCallback internal constructor(
             return
         }
         close()
-        session = TrainingSession.open(Models.boundTo(this), policy, options, messages, savedPaths, beforeCommit)
+        clearStop(Models.boundTo(this))
+        session = TrainingSession.open(Models.boundTo(this), policy, options, messages, savedPaths, beforeCommit, stop)
+            .also { it.warnIfSlow(lastSaveNanos, previous = true) }
             .also { ResumingFit.warnIfRepeating(it.engineState(), messages) }
     }
 
@@ -181,7 +215,9 @@ public class CheckpointCallback internal constructor(
             "checkpoint callback: fit(model, ...) called while this callback is training (after a fit that another callback's " +
                 "exception ended, call close() first)"
         }
-        val opened = TrainingSession.open(model, policy, options, messages, savedPaths, beforeCommit)
+        clearStop(model)
+        val opened = TrainingSession.open(model, policy, options, messages, savedPaths, beforeCommit, stop)
+        opened.warnIfSlow(lastSaveNanos, previous = true)
         held = opened
         try {
             val result = block(opened)
@@ -199,6 +235,17 @@ public class CheckpointCallback internal constructor(
             throw e
         }
     }
+
+    /** A stop this callback served ended the last training: this one starts again (KotlinDL never resets the flag). */
+    private fun clearStop(model: GraphTrainableModel) {
+        if (stop.report() != null) {
+            stop.clearServed()
+            model.stopTraining = false
+        }
+    }
+
+    /** Waits, as a stop signal's shutdown does, for the pending stop request to commit (tests call it directly). */
+    internal fun awaitStop(): StopReport? = (session ?: held)?.awaitStop()
 
     /**
      * An exception leaving a callback ends `fit` without `onTrainEnd`: release the run (its lock) first, or the run

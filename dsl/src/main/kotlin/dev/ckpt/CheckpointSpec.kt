@@ -91,11 +91,31 @@ public class CheckpointSpec internal constructor(
     public var verbose: Boolean = false
 
     /**
-     * Continue the run found in the run directory: restore the engine state and the latest full checkpoint. Through
-     * [CheckpointCallback.fit], a run stopped inside an epoch continues at that epoch's next batch; `model.fit`
-     * starts the epoch over.
+     * Continue the run found in the run directory: restore the engine state and the newest committed state (the
+     * resume point, or else the latest checkpoint). Through [CheckpointCallback.fit], a run stopped inside an epoch
+     * continues at that epoch's next batch; `model.fit` starts the epoch over.
+     *
+     * It also keeps a resume point: where the policy saves nothing (a save-best-only epoch that did not improve),
+     * ckpt commits one full checkpoint apart from the monitored ones, never best, not counted by retention, and a
+     * stop request ([stopOn], [CheckpointCallback.requestStop]) commits one at the next batch end before training
+     * stops. A finished run keeps its last resume point, so that a longer `fit` continues from the last epoch.
      */
     public var resume: Boolean = false
+
+    /**
+     * With `resume = true`, the signals that stop training at the next batch end after committing a resume point:
+     * SIGTERM and SIGINT by default (the JVM then exits as it would: code 143 for SIGTERM, 130 for SIGINT); add
+     * SIGUSR1 or SIGUSR2 for a scheduler's early warning (SLURM `--signal=B:USR1@60`), which stop training and let
+     * `fit` return, the JVM going on. An empty set handles no signal.
+     */
+    public var stopOn: Set<StopSignal> = CallbackOptions.DEFAULT_STOP_ON
+
+    /**
+     * How long the shutdown that SIGTERM or SIGINT starts waits for the stop's resume point to commit; past it the
+     * JVM exits and the run stays at its previous committed state, intact. Default 25 s, under Kubernetes' default
+     * `terminationGracePeriodSeconds` of 30. Must be positive.
+     */
+    public var stopDeadline: Duration = CallbackOptions.DEFAULT_STOP_DEADLINE
 
     /** The directory relative paths are resolved against; default the working directory. Any file system. */
     public var directory: Path = Path.of("")
@@ -158,6 +178,6 @@ public class CheckpointSpec internal constructor(
         .metricDirections(MetricDirections.builtIn().with(directions))
         .build()
 
-    internal fun options(): CallbackOptions = CallbackOptions(resume, directory, clock, onSaveError, listener, async)
+    internal fun options(): CallbackOptions = CallbackOptions(resume, directory, clock, onSaveError, listener, async, stopOn.toSet(), stopDeadline)
 }
 

@@ -40,6 +40,18 @@ public class Checkpoints private constructor(private val reader: RunReader) {
     /** Every checkpoint the manifest lists, oldest first. */
     public val all: List<Checkpoint> = reader.checkpoints.map { Checkpoint(reader, it, it.path == reader.manifest.best) }
 
+    /**
+     * The run's resume point, or null when it has none: the newest committed state of a run trained with
+     * `resume = true` when no listed checkpoint is newer (a save-best-only epoch that did not improve, or a stop
+     * request, writes one). Not in [all], never best or latest, never released by retention; `resume` and
+     * [CheckpointCallback.fit] continue from it. Load it like any checkpoint:
+     *
+     * ```kotlin
+     * Checkpoints.open("runs/digits").resumePoint?.let { println("stopped at epoch ${it.epoch}, batch ${it.batch}") }
+     * ```
+     */
+    public val resumePoint: Checkpoint? = reader.manifest.resumePoint?.let { Checkpoint(reader, it, isBest = false, isResumePoint = true) }
+
     /** The best checkpoint by the monitored metric, or null when none is marked best. */
     public fun bestOrNull(): Checkpoint? = all.firstOrNull { it.isBest }
 
@@ -62,7 +74,7 @@ public class Checkpoints private constructor(private val reader: RunReader) {
                 all.map { it.epoch }.distinct().joinToString(", ").ifEmpty { "none" },
         )
 
-    /** Re-hashes every file of every checkpoint. */
+    /** Re-hashes every file of every checkpoint and of the resume point. */
     @Throws(IOException::class)
     public fun verify(): VerifyReport = reader.verify()
 
@@ -72,7 +84,7 @@ public class Checkpoints private constructor(private val reader: RunReader) {
      */
     @Throws(IOException::class)
     public fun verify(progress: VerifyProgress): VerifyReport =
-        reader.verify { done, result -> progress.checked(done, all.size, result) }
+        reader.verify { done, result -> progress.checked(done, all.size + (if (resumePoint != null) 1 else 0), result) }
 
     /** The random id of the run, also written into each of its `checkpoint.json` files. */
     public val runId: String get() = reader.manifest.runId
@@ -196,6 +208,8 @@ public class Checkpoint internal constructor(
     private val entry: ManifestEntry,
     /** Whether the manifest marks this checkpoint as the best. */
     public val isBest: Boolean,
+    /** Whether this is the run's resume point ([Checkpoints.resumePoint]) rather than a listed checkpoint. */
+    public val isResumePoint: Boolean = false,
 ) {
     /** Path relative to the run directory, `/`-separated. */
     public val path: String get() = entry.path

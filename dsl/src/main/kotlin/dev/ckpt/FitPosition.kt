@@ -31,6 +31,9 @@ internal class FitPosition(
     private var factsEpoch = -1
     private var facts: DataFacts? = null
 
+    /** Batches in each epoch of the data, when known (`CheckpointCallback.fit`); null for `model.fit`. */
+    fun batchesPerEpoch(): Int? = data?.batches
+
     /** The run's 0-based epoch of KotlinDL's (1-based) [kotlinDlEpoch]. */
     fun engineEpoch(kotlinDlEpoch: Int): Int = epochsBefore + kotlinDlEpoch - 1
 

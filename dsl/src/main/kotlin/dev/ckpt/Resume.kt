@@ -30,7 +30,7 @@ internal object Resume {
             restoreLatest(writer, model, messages)
             return CheckpointEngine.resume(policy, state, checkpoints(manifest), options.clock)
         }
-        check(options.resume || manifest.checkpoints.isEmpty()) {
+        check(options.resume || manifest.owned.isEmpty()) {
             "run ${writer.location} already holds a run with ${manifest.checkpoints.size} checkpoint(s) " +
                 "(latest: ${manifest.latest}, best: ${manifest.best}); set resume = true to continue it, or choose another directory"
         }
@@ -53,19 +53,24 @@ internal object Resume {
         }
     }
 
-    /** Loads the latest checkpoint into [model] (with the optimizer state of a full one), refusing one that does not verify. */
+    /**
+     * Loads the newest committed state into [model] — the resume point, or else the latest checkpoint — with the
+     * optimizer state of a full one, refusing one that does not verify. The manifest's engine state is that commit's.
+     */
     private fun restoreLatest(writer: RunWriter, model: GraphTrainableModel, messages: Messages) {
         val reader = writer.reader()
-        val latest = reader.latest() ?: return
+        val latest = reader.manifest.newest() ?: return
         val status = reader.verify(latest)
         if (status != CheckpointStatus.Ok) {
-            throw IOException("resume: the latest checkpoint ${latest.path} in ${writer.location} does not verify ($status); refusing to resume from it")
+            val what = if (latest.path == reader.manifest.resumePoint?.path) "resume point" else "latest checkpoint"
+            throw IOException("resume: the $what ${latest.path} in ${writer.location} does not verify ($status); refusing to resume from it")
         }
         val full = latest.facts.kind == CheckpointKind.FULL
         if (!full) {
             messages.warn("resume: ${latest.path} holds weights only; the optimizer starts from scratch (save full checkpoints to resume exactly)")
         }
         Checkpoint(reader, latest, latest.path == reader.manifest.best).loadWeightsInto(model, withOptimizerState = full, allowCorrupt = true)
-        messages.info("resume: restored ${latest.path} (epoch ${latest.facts.epoch}, step ${latest.facts.step})")
+        val restored = if (latest.path == reader.manifest.resumePoint?.path) "the resume point " else ""
+        messages.info("resume: restored $restored${latest.path} (epoch ${latest.facts.epoch}${latest.facts.batch?.let { ", batch $it" } ?: ""}, step ${latest.facts.step})")
     }
 }

@@ -56,7 +56,7 @@ internal class ResumingFit(
      * @return whether it trained
      */
     private fun finishEpoch(session: TrainingSession, mid: MidEpoch): Boolean {
-        val from = remainderStart(session.latest(), mid)
+        val from = remainderStart(session.newest(), mid)
         val epochNumber = mid.epoch + 1
         if (from == data.examples) {
             messages.info("resume: all ${data.batches} batches of epoch $epochNumber were trained before its checkpoint; it ends without training")

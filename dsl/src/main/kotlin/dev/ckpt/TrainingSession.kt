@@ -3,6 +3,7 @@ package dev.ckpt
 import dev.ckpt.core.engine.CheckpointEngine
 import dev.ckpt.core.engine.Decision
 import dev.ckpt.core.engine.EngineState
+import dev.ckpt.core.engine.ResumePoint
 import dev.ckpt.core.engine.RunCheckpoints
 import dev.ckpt.core.policy.CheckpointPolicy
 import dev.ckpt.kotlindl.ModelSnapshot
@@ -27,6 +28,11 @@ import java.util.concurrent.TimeUnit
  * this thread), and only then does the engine apply the plan — on the training thread, at the next event or save
  * point. At most one save is in flight: a save point first waits for the previous save, because its decision (is
  * this the new best? what does retention keep?) depends on that save's outcome.
+ *
+ * With `resume = true`, a save point where the policy saves nothing commits the run's resume point instead, through
+ * the same steps; and a stop request is served at the next batch end (or, for an epoch's last batch, at the epoch's
+ * end, so that a resumed run never has to end an epoch it cannot evaluate): a resume point of exactly that state,
+ * committed before `model.stopTraining` is set.
  */
 internal class TrainingSession private constructor(
     private val policy: CheckpointPolicy,
@@ -38,6 +44,7 @@ internal class TrainingSession private constructor(
     private val messages: Messages,
     private val saved: MutableList<String>,
     private val beforeCommit: ((String) -> Unit)?,
+    private val stop: StopControl,
 ) : AutoCloseable {
     private val queue: SaveQueue<SaveOutcome> =
         if (options.async) SaveQueue.Background(writer.location) else SaveQueue.Inline()
@@ -49,16 +56,35 @@ internal class TrainingSession private constructor(
     private val kind = if (policy.saveWeightsOnly()) CheckpointKind.WEIGHTS else CheckpointKind.FULL
     private val history = EpochHistory(writer, options.clock)
 
-    /** A JVM exit while a save is in flight waits (a bounded time) for it, so that a finished save is not lost. */
-    private val shutdownHook: Thread? = if (options.async) Thread({ awaitOnShutdown() }, "ckpt-shutdown ${writer.location}") else null
+    /**
+     * A JVM exit while a save is in flight waits (a bounded time) for it, so that a finished save is not lost; one
+     * that a stop signal started waits for the stop's commit, up to `stopDeadline`.
+     */
+    private val shutdownHook: Thread? =
+        if (options.async || options.resume) Thread({ awaitOnShutdown() }, "ckpt-shutdown ${writer.location}") else null
+
+    /** Set once a stop request was served: later events of the stopped `fit` (KotlinDL's partial epoch end) are not the run's. */
+    private var stopped: StopReport? = null
+
+    /** The newest committed state, for the message of a stop past its deadline (read by the shutdown hook). */
+    @Volatile
+    private var newestCommitted: String? = writer.manifest.newest()?.path
 
     private var stats = SaveStats.NONE
 
     @Volatile
     private var writeNanos = 0L
 
+    /** How long the last commit took on the writer, for the warning that a stop could miss its deadline. */
+    @Volatile
+    var lastWriteNanos: Long = 0L
+        private set
+
+    private var warnedSlow = false
+
     init {
         shutdownHook?.let { Runtime.getRuntime().addShutdownHook(it) }
+        if (options.resume) StopSignals.add(stop, options.stopOn, messages)
     }
 
     fun engineView(): Pair<EngineState, RunCheckpoints> = engine.state() to engine.checkpoints()
@@ -76,19 +102,67 @@ internal class TrainingSession private constructor(
     private var epochLossSum = 0.0
 
     fun onBatchEnd(batch: Int, event: BatchTrainingEvent) {
+        if (stopped != null) return
         settle(queue.poll())
         if (batch == 0) epochLossSum = 0.0
         epochLossSum += event.lossValue
         val lossSum = epochLossSum
-        if (engine.batchEnded(position.engineBatch(kotlinDlEpoch, batch))) savePoint { names.batchLogs(event, batch + 1, lossSum) }
+        val engineBatch = position.engineBatch(kotlinDlEpoch, batch)
+        if (engine.batchEnded(engineBatch)) savePoint { names.batchLogs(event, batch + 1, lossSum) }
+        val reason = stop.pending() ?: return
+        // The epoch's last batch: its end (validation, the epoch's save point) comes next, and is where to stop.
+        if (position.batchesPerEpoch()?.let { engineBatch + 1 >= it } == true) return
+        serveStop(reason) { names.batchLogs(event, batch + 1, lossSum) }
     }
 
     fun onEpochEnd(kotlinDlEpoch: Int, event: EpochTrainingEvent) {
+        // KotlinDL ends the epoch a stop interrupted (validation, onEpochEnd): not an epoch of the run.
+        if (stopped != null) return
         settle(queue.poll())
         val logs = names.epochLogs(event)
         if (engine.epochEnded(engineEpoch(kotlinDlEpoch))) savePoint { logs }
         history.epochEnded(engineEpoch(kotlinDlEpoch) + 1, engine.state().globalStep(), logs)?.let { failed(it, "history.jsonl was not updated") }
+        stop.pending()?.let { reason -> serveStop(reason) { logs } }
     }
+
+    /**
+     * Serves a stop request here: waits for the save in flight, commits a resume point of exactly this state (unless
+     * that state is committed already), then sets `model.stopTraining`. A failed save stops training all the same;
+     * the previous committed state stands, and the messages say so.
+     */
+    private fun serveStop(reason: String, logs: () -> Map<String, Double>) {
+        val s = engine.state()
+        val atEnd = s.completedEpochs() == s.currentEpoch() + 1
+        val where = "epoch ${s.currentEpoch() + 1}" + if (atEnd) " end" else ", batch ${s.lastBatchSeen() + 1}"
+        messages.info("stop: $reason received; saving at $where (step ${s.globalStep()}), then stopping")
+        var point: String? = null
+        try {
+            settle(queue.await())
+            if (!options.resume) {
+                messages.warn("stop: resume = false, so nothing new is saved; the run's latest checkpoint ${writer.manifest.latest ?: "(none)"} stands")
+            } else if (writer.manifest.engineState == stored(engine.state()).toJson()) {
+                point = writer.manifest.newest()?.path // the save point just committed this very state
+            } else {
+                val proposed = saveResumePoint(logs())
+                settle(queue.await())
+                point = proposed.path().takeIf { it == newestCommitted }
+                if (point == null) messages.warn("stop: the resume point was not saved; the run stays at its latest committed state, ${newestCommitted ?: "none"}")
+            }
+        } catch (e: IOException) {
+            messages.error("stop: the resume point was not saved (${e.message}); the run stays at its latest committed state, ${newestCommitted ?: "none"}", e)
+        }
+        val millis = if (point == null) 0L else stop.ageNanos() / 1_000_000
+        point?.let { messages.info("stop: committed resume point ${writer.reader().store.describe(it)} in $millis ms") }
+        model.stopTraining = true
+        val report = StopReport(reason, s.currentEpoch() + 1, if (atEnd) null else s.lastBatchSeen() + 1, s.globalStep(), point, millis)
+        stopped = report
+        stop.serve(report)
+        messages.info(
+            "stop: training stopped at $where (step ${s.globalStep()}); run the same program again to continue" +
+                (point?.let { " from $it (resume = true)" } ?: ""),
+        )
+    }
+
 
     /** Waits for the save in flight, reports it, and releases the run; errors surface per `onSaveError`. */
     override fun close() {
@@ -115,6 +189,7 @@ internal class TrainingSession private constructor(
     }
 
     private fun release() {
+        StopSignals.remove(stop)
         try {
             queue.close()
             writer.close()
@@ -131,10 +206,30 @@ internal class TrainingSession private constructor(
 
     private fun awaitOnShutdown() {
         try {
-            (queue as? SaveQueue.Background)?.awaitQuietly(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS)
+            if (stop.pendingFromSignal()) {
+                awaitStop()
+            } else {
+                (queue as? SaveQueue.Background)?.awaitQuietly(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS)
+            }
         } catch (e: Throwable) {
             // Exiting anyway: an unfinished commit leaves only what the next writer recognises and cleans up.
         }
+    }
+
+    /**
+     * A signal's shutdown: blocks until the training thread has committed the stop's resume point, or until
+     * `stopDeadline`; past it, says that the JVM exits with the latest committed state. Returns the report, or null.
+     */
+    fun awaitStop(): StopReport? {
+        val deadline = options.stopDeadline
+        val report = stop.awaitServed(deadline.toNanos(), TimeUnit.NANOSECONDS)
+        if (report == null) {
+            messages.warn(
+                "stop: the resume point was not committed within ${deadline.toMillis()} ms (stopDeadline); the JVM exits now " +
+                    "and the run stays at its latest committed state, ${newestCommitted ?: "none"}, intact",
+            )
+        }
+        return report
     }
 
 
@@ -147,8 +242,8 @@ internal class TrainingSession private constructor(
     /** The engine's counters now; right after [open], those the run was resumed from. */
     fun engineState(): EngineState = engine.state()
 
-    /** The run's latest checkpoint, as the manifest lists it now. */
-    fun latest(): ManifestEntry? = writer.manifest.latest?.let { writer.manifest.entry(it) }
+    /** The run's newest committed state, as the manifest records it now: its resume point, or its latest checkpoint. */
+    fun newest(): ManifestEntry? = writer.manifest.newest()
 
     fun isFor(model: GraphTrainableModel): Boolean = model === this.model
 
@@ -157,7 +252,10 @@ internal class TrainingSession private constructor(
      * commit inside an epoch, and they decide nothing at an epoch end.
      */
     fun epochEndedWithoutTraining(engineEpoch: Int) {
-        check(!engine.epochEnded(engineEpoch)) { "an epoch-end save point for a run that was interrupted inside an epoch" }
+        if (engine.epochEnded(engineEpoch)) {
+            // Only a stop served at an epoch's last batch by model.fit gets here (CheckpointCallback.fit stops at the epoch end).
+            messages.warn("resume: epoch ${engineEpoch + 1} was stopped after its last batch, before its end; its save point is skipped (its validation was never measured)")
+        }
     }
 
     private fun engineEpoch(kotlinDlEpoch: Int): Int = position.engineEpoch(kotlinDlEpoch)
@@ -167,12 +265,17 @@ internal class TrainingSession private constructor(
         val waitedBefore = queue.waitNanos
         settle(queue.await())
         val waited = queue.waitNanos - waitedBefore
-        when (val decision = engine.decide(logs())) {
+        val values = logs()
+        when (val decision = engine.decide(values)) {
             is Decision.Save -> save(decision, waited)
-            is Decision.Skip -> if (decision.reason() == Decision.Reason.MISSING_MONITOR) {
-                messages.warn(decision.message())
-            } else if (policy.verbose()) {
-                messages.info(decision.message())
+            is Decision.Skip -> {
+                if (decision.reason() == Decision.Reason.MISSING_MONITOR) {
+                    messages.warn(decision.message())
+                } else if (policy.verbose()) {
+                    messages.info(decision.message())
+                }
+                // Saving nothing here would send a resumed run back to its latest checkpoint, epochs ago.
+                if (options.resume) saveResumePoint(values)
             }
             else -> Unit
         }
@@ -188,6 +291,38 @@ internal class TrainingSession private constructor(
         history.saving(save.checkpoint().path())
         queue.submit { commit(save, snapshot, data) }
         settle(queue.poll()) // an inline save is done already
+    }
+
+    /** Proposes, snapshots (always a full model: it must resume exactly) and hands the resume point to the writer. */
+    private fun saveResumePoint(logs: Map<String, Double>): ResumePoint {
+        val point = engine.resumePoint(logs)
+        val snapshot = ModelSnapshot.take(model, CheckpointKind.FULL, configuration)
+        val data = if (point.checkpoint().batch() != null) position.dataFacts(kotlinDlEpoch) else null
+        if (policy.verbose()) messages.info("saving resume point ${point.path()}")
+        queue.submit { commitPoint(point, snapshot, data) }
+        settle(queue.poll())
+        return point
+    }
+
+    /** On the writer: as [commit], with the checkpoint recorded as the run's resume point (the previous one released). */
+    private fun commitPoint(point: ResumePoint, snapshot: ModelSnapshot, data: DataFacts?): SaveOutcome {
+        val started = System.nanoTime()
+        return try {
+            beforeCommit?.invoke(point.path())
+            val c = point.checkpoint()
+            val facts = CheckpointFacts(
+                kind = snapshot.kind, epoch = c.epoch(), batch = c.batch(), step = c.step(), metrics = c.metrics(),
+                monitor = policy.monitor().metric(), monitorValue = c.monitorValue(), best = false, createdAt = Instant.EPOCH,
+                modelClass = snapshot.modelClass, data = data,
+            )
+            writer.commit(point.path(), facts, snapshot.files(), RunChange(writer.manifest.best, emptyList(), stored(point.plan().state()), resumePoint = true))
+            SaveOutcome.PointCommitted(point, writer.release())
+        } catch (e: Throwable) {
+            SaveOutcome.PointFailed(point, e)
+        } finally {
+            lastWriteNanos = System.nanoTime() - started
+            writeNanos += lastWriteNanos
+        }
     }
 
     /** On the writer: files, checkpoint.json, one manifest write, then the released checkpoints' files. */
@@ -209,15 +344,18 @@ internal class TrainingSession private constructor(
         } catch (e: Throwable) {
             SaveOutcome.Failed(save, e)
         } finally {
-            writeNanos += System.nanoTime() - started
+            lastWriteNanos = System.nanoTime() - started
+            writeNanos += lastWriteNanos
         }
     }
 
     private fun settle(outcome: SaveOutcome?) {
+        if (outcome != null) warnIfSlow(lastWriteNanos)
         when (outcome) {
             null -> Unit
             is SaveOutcome.Committed -> {
                 engine.apply(outcome.save)
+                newestCommitted = outcome.save.checkpoint().path()
                 saved += outcome.save.path()
                 stats = stats.copy(saves = stats.saves + 1)
                 messages.debug("committed ${outcome.save.path()}")
@@ -236,7 +374,31 @@ internal class TrainingSession private constructor(
                 if (e !is IOException) throw e
                 failed(e, "saving ${outcome.save.path()} failed")
             }
+            is SaveOutcome.PointCommitted -> {
+                engine.apply(outcome.point)
+                newestCommitted = outcome.point.path()
+                messages.debug("committed resume point ${outcome.point.path()}")
+                outcome.releaseErrors.firstOrNull()?.let { failed(it, "releasing the previous resume point failed") }
+            }
+            is SaveOutcome.PointFailed -> {
+                stats = stats.copy(failures = stats.failures + 1)
+                val e = outcome.error
+                if (e !is IOException) throw e
+                failed(e, "saving resume point ${outcome.point.path()} failed")
+            }
         }
+    }
+
+    /** A save slower than `stopDeadline` means a stop signal would exit before its resume point commits: say so once. */
+    fun warnIfSlow(saveNanos: Long, previous: Boolean = false) {
+        val deadline = options.stopDeadline
+        if (!options.resume || warnedSlow || saveNanos <= deadline.toNanos()) return
+        warnedSlow = true
+        messages.warn(
+            "stop: ${if (previous) "the previous save" else "a save"} took ${saveNanos / 1_000_000} ms, longer than stopDeadline " +
+                "(${deadline.toMillis()} ms): a stop signal would exit before its resume point commits; raise stopDeadline " +
+                "(and the grace period the scheduler gives) or save less",
+        )
     }
 
     private fun failed(e: IOException, what: String) {
@@ -245,11 +407,13 @@ internal class TrainingSession private constructor(
     }
 
     private sealed class SaveOutcome {
-        abstract val save: Decision.Save
+        class Committed(val save: Decision.Save, val releaseErrors: List<IOException>) : SaveOutcome()
 
-        class Committed(override val save: Decision.Save, val releaseErrors: List<IOException>) : SaveOutcome()
+        class Failed(val save: Decision.Save, val error: Throwable) : SaveOutcome()
 
-        class Failed(override val save: Decision.Save, val error: Throwable) : SaveOutcome()
+        class PointCommitted(val point: ResumePoint, val releaseErrors: List<IOException>) : SaveOutcome()
+
+        class PointFailed(val point: ResumePoint, val error: Throwable) : SaveOutcome()
     }
 
     companion object {
@@ -267,20 +431,21 @@ internal class TrainingSession private constructor(
             messages: Messages,
             saved: MutableList<String>,
             beforeCommit: ((String) -> Unit)?,
+            stop: StopControl,
         ): TrainingSession {
             val names = LoggedNames(Models.metricNames(model))
             val writer = RunWriter.open(options.store(policy), policy.fingerprint(), options.clock, log = messages::info)
             try {
                 val engine = Resume.engineFor(policy, options, writer, model, messages)
                 engine.onTrainBegin(names.all).forEach(messages::warn)
-                return TrainingSession(policy, options, writer, engine, model, names, messages, saved, beforeCommit)
+                return TrainingSession(policy, options, writer, engine, model, names, messages, saved, beforeCommit, stop)
             } catch (e: Throwable) {
                 writer.close()
                 throw e
             }
         }
 
-        private fun stored(s: EngineState): StoredEngineState = StoredEngineState(
+        internal fun stored(s: EngineState): StoredEngineState = StoredEngineState(
             s.currentEpoch(), s.completedEpochs(), s.lastBatchSeen(), s.batchesSinceSave(), s.globalStep(), s.best(),
             s.intervalAnchorMillis(),
         )

@@ -24,7 +24,8 @@ import java.util.Locale
 internal class LsCommand : RunCommand() {
     override fun call(): Int {
         val run = open()
-        val sizes = run.all.associate { it.path to sizeOf(it) }
+        val shown = run.all + listOfNotNull(run.resumePoint)
+        val sizes = shown.associate { it.path to sizeOf(it) }
         if (json) {
             printJson(buildJsonObject {
                 put("run", run.location)
@@ -33,13 +34,14 @@ internal class LsCommand : RunCommand() {
                 put("best", run.bestOrNull()?.path)
                 put("latest", run.latestOrNull()?.path)
                 put("checkpoints", JsonArray(run.all.map { checkpointJson(it, sizes.getValue(it.path)) }))
+                run.resumePoint?.let { put("resumePoint", checkpointJson(it, sizes.getValue(it.path))) }
                 putJsonArray("pendingReleases") { run.pendingReleases.forEach { add(it) } }
             })
         } else {
             val monitor = HistoryChart.monitorOf(run)
             out.println("run ${run.location}: ${count(run.all.size, "checkpoint")}" + (monitorText(run)?.let { ", monitor $it" } ?: ""))
-            if (run.all.isNotEmpty()) {
-                val rows = run.all.map { c ->
+            if (shown.isNotEmpty()) {
+                val rows = shown.map { c ->
                     listOf(
                         c.path, c.epoch.toString(), c.batch?.toString() ?: "-", c.step.toString(), c.kind.name.lowercase(Locale.ROOT),
                         Text.metric(c.monitorValue), marks(c), sizes.getValue(c.path).getOrNull()?.let(Text::size) ?: "?",
@@ -59,9 +61,9 @@ internal class LsCommand : RunCommand() {
     }
 }
 
-@Command(name = "show", description = ["Show the run's summary, or one checkpoint's metadata (CHECKPOINT: its path, best or latest)."])
+@Command(name = "show", description = ["Show the run's summary, or one checkpoint's metadata (CHECKPOINT: its path, best, latest or resume)."])
 internal class ShowCommand : RunCommand() {
-    @Parameters(index = "1", arity = "0..1", paramLabel = "CHECKPOINT", description = ["A checkpoint's path in the run, or best, or latest."])
+    @Parameters(index = "1", arity = "0..1", paramLabel = "CHECKPOINT", description = ["A checkpoint's path in the run, or best, latest, resume (the resume point)."])
     var checkpoint: String? = null
 
     override fun call(): Int {
@@ -72,18 +74,19 @@ internal class ShowCommand : RunCommand() {
     }
 
     private fun pick(run: Checkpoints, name: String): Checkpoint =
-        run.all.firstOrNull { it.path == name.trimEnd('/') } ?: when (name) {
+        (run.all + listOfNotNull(run.resumePoint)).firstOrNull { it.path == name.trimEnd('/') } ?: when (name) {
             "best" -> run.best()
             "latest" -> run.latest()
+            "resume" -> run.resumePoint ?: throw CliFailure(ExitCodes.NOT_FOUND, "run ${run.location} has no resume point")
             else -> throw CliFailure(
                 ExitCodes.NOT_FOUND,
                 "run ${run.location} has no checkpoint \"$name\"; its checkpoints: " +
-                    run.all.joinToString(", ") { it.path }.ifEmpty { "none" } + " (or best, latest)",
+                    run.all.joinToString(", ") { it.path }.ifEmpty { "none" } + if (run.resumePoint == null) " (or best, latest)" else " (or best, latest, resume)",
             )
         }
 
     private fun summary(run: Checkpoints) {
-        val sizes = run.all.map { sizeOf(it) }
+        val sizes = (run.all + listOfNotNull(run.resumePoint)).map { sizeOf(it) }
         val total = sizes.sumOf { it.getOrNull() ?: 0L }
         val history = try {
             Result.success(run.history())
@@ -99,6 +102,7 @@ internal class ShowCommand : RunCommand() {
                 put("checkpoints", run.all.size)
                 put("best", best?.path)
                 put("latest", latest?.path)
+                put("resumePoint", run.resumePoint?.path)
                 put("sizeBytes", total)
                 putJsonArray("pendingReleases") { run.pendingReleases.forEach { add(it) } }
                 putJsonObject("policy") { run.policySettings.forEach { (k, v) -> put(k, v) } }
@@ -117,6 +121,7 @@ internal class ShowCommand : RunCommand() {
             lines += "checkpoints" to run.all.size.toString() + if (run.all.isEmpty()) "" else " (${run.all.first().path} ... ${run.all.last().path})"
             lines += "best" to (best?.let { "${it.path} (epoch ${it.epoch}, ${it.monitor ?: "monitor"} ${Text.metric(it.monitorValue)})" } ?: "none")
             lines += "latest" to (latest?.let { "${it.path} (epoch ${it.epoch}, step ${it.step})" } ?: "none")
+            run.resumePoint?.let { lines += "resume point" to "${it.path} (epoch ${it.epoch}${it.batch?.let { b -> ", batch $b" } ?: ""}, step ${it.step})" }
             lines += "size" to Text.size(total) + if (sizes.any { it.isFailure }) " (some sizes unknown: run ckpt verify)" else ""
             lines += "history" to history.fold(
                 { h ->

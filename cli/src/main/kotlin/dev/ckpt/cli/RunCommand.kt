@@ -56,7 +56,7 @@ internal abstract class RunCommand : Callable<Int> {
         return monitor + (direction?.let { " ($it)" } ?: "")
     }
 
-    protected fun marks(c: Checkpoint): String = listOfNotNull("best".takeIf { c.isBest }, "latest".takeIf { c.isLatest }).joinToString(",")
+    protected fun marks(c: Checkpoint): String = listOfNotNull("best".takeIf { c.isBest }, "latest".takeIf { c.isLatest }, "resume point".takeIf { c.isResumePoint }).joinToString(",")
 
     /** The checkpoint's size, or the problem that keeps it from being known (a damaged or missing `checkpoint.json`). */
     protected fun sizeOf(c: Checkpoint): Result<Long> = try {

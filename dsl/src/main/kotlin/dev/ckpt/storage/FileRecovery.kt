@@ -27,7 +27,7 @@ internal class FileRecovery(private val root: Path, private val manifest: Manife
     private val done = ArrayList<String>()
 
     fun run(): List<String> {
-        val listed = (manifest.checkpoints + manifest.releasing).mapTo(HashSet()) { root.resolve(it.path).normalize() }
+        val listed = (manifest.owned + manifest.releasing).mapTo(HashSet()) { root.resolve(it.path).normalize() }
         val leftovers = ArrayList<Path>()
         val candidates = ArrayList<Path>()
         Files.walkFileTree(root, emptySet<FileVisitOption>(), Int.MAX_VALUE, object : SimpleFileVisitor<Path>() {

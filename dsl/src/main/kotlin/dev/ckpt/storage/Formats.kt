@@ -190,10 +190,18 @@ internal data class Manifest(
      */
     @EncodeDefault(EncodeDefault.Mode.NEVER)
     val writer: WriterClaim? = null,
+    /**
+     * The run's resume point: one full checkpoint of the newest committed state, apart from [checkpoints] (never
+     * best, never latest, never counted by retention). Present only when it is newer than every listed checkpoint:
+     * a later checkpoint's commit moves it to [releasing]. Absent from the JSON when null, so a run that never had
+     * one reads as before.
+     */
+    @EncodeDefault(EncodeDefault.Mode.NEVER)
+    val resumePoint: ManifestEntry? = null,
 ) {
     init {
         val paths = checkpoints.map { it.path }
-        val all = paths + releasing.map { it.path }
+        val all = paths + releasing.map { it.path } + listOfNotNull(resumePoint?.path)
         for ((i, a) in all.withIndex()) {
             for (b in all.subList(i + 1, all.size)) {
                 require(!RelativePaths.overlaps(a, b)) {
@@ -206,6 +214,12 @@ internal data class Manifest(
     }
 
     fun entry(path: String): ManifestEntry? = checkpoints.firstOrNull { it.path == path }
+
+    /** The committed state a resumed run continues from: the resume point when there is one, else the latest checkpoint. */
+    fun newest(): ManifestEntry? = resumePoint ?: latest?.let { entry(it) }
+
+    /** Every committed checkpoint directory the manifest owns: the listed ones and the resume point. */
+    val owned: List<ManifestEntry> get() = checkpoints + listOfNotNull(resumePoint)
 }
 
 /** Who writes a run on an object store: the owner text shown to others, and a random token unique to the writer. */

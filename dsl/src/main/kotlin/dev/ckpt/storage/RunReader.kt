@@ -73,10 +73,10 @@ internal class RunReader private constructor(val store: RunStore, val manifest: 
         return CheckpointStatus.Ok
     }
 
-    /** Re-hashes every file of every listed checkpoint, calling [checked] after each. */
+    /** Re-hashes every file of every listed checkpoint and of the resume point, calling [checked] after each. */
     @Throws(IOException::class)
     fun verify(checked: (Int, CheckpointVerification) -> Unit = { _, _ -> }): VerifyReport =
-        VerifyReport(checkpoints.mapIndexed { i, entry -> CheckpointVerification(entry.path, verify(entry)).also { checked(i + 1, it) } })
+        VerifyReport(manifest.owned.mapIndexed { i, entry -> CheckpointVerification(entry.path, verify(entry)).also { checked(i + 1, it) } })
 
     companion object {
         /**
@@ -95,7 +95,7 @@ internal class RunReader private constructor(val store: RunStore, val manifest: 
                 store.describe(MANIFEST_FILE), null, "not a ckpt run: it has no manifest.json",
             )
             val manifest = Codecs.decodeManifest(store.describe(MANIFEST_FILE), bytes)
-            manifest.checkpoints.forEach { store.exists(it.path, null) } // refuses a path through a symbolic link now
+            manifest.owned.forEach { store.exists(it.path, null) } // refuses a path through a symbolic link now
             return RunReader(store, manifest)
         }
 

@@ -9,7 +9,13 @@ import java.util.UUID
  * What a commit changes in the run besides adding the checkpoint, as the decision engine planned it: the best
  * checkpoint afterwards, the checkpoints retention releases, and the engine state to store.
  */
-internal class RunChange(val best: String?, val released: List<String>, val engineState: StoredEngineState?)
+internal class RunChange(
+    val best: String?,
+    val released: List<String>,
+    val engineState: StoredEngineState?,
+    /** Commit the checkpoint as the run's resume point (apart from the list) instead of as a listed checkpoint. */
+    val resumePoint: Boolean = false,
+)
 
 /**
  * The single writer of a run: commits checkpoints through a [RunStore], keeps `manifest.json` (the one list
@@ -76,6 +82,7 @@ internal class RunWriter private constructor(
         checkPath(path)
         checkFiles(files)
         val listed = manifest.checkpoints.map { it.path }.toSet()
+        require(!change.resumePoint || change.released.isEmpty()) { "a resume point releases no checkpoint, got ${change.released}" }
         change.released.forEach { released ->
             require(released in listed && released != path) {
                 "\"$released\" cannot be released: it is not a checkpoint of run $location other than the one being committed"
@@ -192,6 +199,15 @@ internal class RunWriter private constructor(
     }
 
     private fun committed(entry: ManifestEntry, change: RunChange): Manifest {
+        // Any commit supersedes the previous resume point: it is released in the same write, never before.
+        val previousPoint = listOfNotNull(manifest.resumePoint).filter { it.path != entry.path }
+        if (change.resumePoint) {
+            return manifest.copy(
+                resumePoint = entry,
+                releasing = manifest.releasing.filter { it.path !in gone && it.path != entry.path } + previousPoint,
+                engineState = change.engineState?.toJson() ?: manifest.engineState,
+            )
+        }
         val released = change.released.toSet()
         val kept = manifest.checkpoints.filter { it.path != entry.path && it.path !in released } + entry
         require(change.best == null || kept.any { it.path == change.best }) {
@@ -202,7 +218,8 @@ internal class RunWriter private constructor(
             latest = entry.path,
             checkpoints = kept,
             releasing = manifest.releasing.filter { it.path !in gone && it.path != entry.path } +
-                manifest.checkpoints.filter { it.path in released },
+                manifest.checkpoints.filter { it.path in released } + previousPoint,
+            resumePoint = null,
             engineState = change.engineState?.toJson() ?: manifest.engineState,
         )
     }
@@ -233,7 +250,10 @@ internal class RunWriter private constructor(
 
     private fun checkPath(path: String) {
         checkpointPathProblem(path)?.let { throw IllegalArgumentException("checkpoint path ${store.describe(path)} $it") }
-        manifest.checkpoints.firstOrNull { it.path != path && RelativePaths.overlaps(it.path, path) }?.let {
+        manifest.resumePoint?.takeIf { it.path == path }?.let {
+            throw IllegalArgumentException("checkpoint path ${store.describe(path)} is the run's resume point; a commit never replaces it in place")
+        }
+        manifest.owned.firstOrNull { it.path != path && RelativePaths.overlaps(it.path, path) }?.let {
             throw IllegalArgumentException(
                 "checkpoint path ${store.describe(path)} is nested with checkpoint \"${it.path}\"; checkpoint directories cannot contain each other",
             )

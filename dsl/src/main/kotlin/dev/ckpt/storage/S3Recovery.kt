@@ -18,7 +18,7 @@ import dev.ckpt.CorruptRunException
 internal class S3Recovery(private val store: S3RunStore, private val manifest: Manifest, private val hook: (StorageStep) -> Unit) {
     private val objects = store.objects
     private val run = store.run
-    private val entries = manifest.checkpoints + manifest.releasing
+    private val entries = manifest.owned + manifest.releasing
     private val listedShas = entries.mapTo(HashSet()) { it.checkpointSha256 }
     private val done = ArrayList<String>()
 

@@ -227,6 +227,61 @@ public final class CheckpointEngine {
         state = state.withBest(plan.state().best());
     }
 
+    /**
+     * Proposes the run's resume point at the position the engine has reached: after the last
+     * {@link #batchEnded} (inside an epoch) or {@link #epochEnded} (at its end). Callers propose one where a
+     * save point saved nothing (a save-best-only run that did not improve) and when training is asked to stop,
+     * so that the run resumes from here instead of from its latest checkpoint. Changes nothing.
+     *
+     * <pre>{@code
+     * ResumePoint point = engine.resumePoint(batchLogs);   // after batchEnded(17)
+     * point.path();                                        // "resume-e0003-b0018-s000108"
+     * }</pre>
+     *
+     * @param logs the logs of the position (kept as the resume point's metrics; never ranked)
+     * @throws IllegalStateException before any batch or epoch ended, or while a save point awaits {@link #decide}
+     * @throws IllegalArgumentException if the logs map a name to null
+     */
+    public ResumePoint resumePoint(Map<String, Double> logs) {
+        Objects.requireNonNull(logs, "logs");
+        if (pending != null) {
+            throw new IllegalStateException("resumePoint: a save point is pending; call decide first, then propose"
+                    + " the resume point if the decision saved nothing");
+        }
+        EngineState s = state;
+        if (s.currentEpoch() < 0 || s.globalStep() == 0) {
+            throw new IllegalStateException("resumePoint: nothing has trained yet (epoch " + s.currentEpoch()
+                    + ", step " + s.globalStep() + "); a resume point holds at least one trained batch");
+        }
+        for (Map.Entry<String, Double> e : logs.entrySet()) {
+            if (e.getValue() == null) {
+                throw new IllegalArgumentException("logs: metric '" + e.getKey() + "' has the value null at the resume"
+                        + " point; give a number (NaN if it diverged), or leave the name out");
+            }
+        }
+        boolean atEpochEnd = s.completedEpochs() == s.currentEpoch() + 1;
+        int epochNumber = s.currentEpoch() + 1;
+        Integer batchNumber = atEpochEnd ? null : s.lastBatchSeen() + 1;
+        String path = ResumePoint.pathOf(epochNumber, batchNumber, s.globalStep());
+        CheckpointRecord record = new CheckpointRecord(path, epochNumber, batchNumber, s.globalStep(), logs,
+                logs.get(policy.monitor().metric()));
+        return new ResumePoint(path, record, new SavePlan(s, checkpoints, checkpoints, List.of()));
+    }
+
+    /**
+     * Adopts a resume point the caller has durably written. The run's checkpoints and best value are untouched
+     * (a resume point is neither); only the order of two-phase saves is checked.
+     *
+     * @throws IllegalStateException if a save was applied since this resume point was proposed
+     */
+    public void apply(ResumePoint point) {
+        SavePlan plan = Objects.requireNonNull(point, "point").plan();
+        if (plan.before() != checkpoints) {
+            throw new IllegalStateException("apply: the resume point " + point.path() + " was proposed against"
+                    + " checkpoints that have changed since; apply saves in the order they were proposed");
+        }
+    }
+
     private Decision decide(int epoch, Integer batch, Map<String, Double> logs) {
         Objects.requireNonNull(logs, "logs");
         for (Map.Entry<String, Double> e : logs.entrySet()) {

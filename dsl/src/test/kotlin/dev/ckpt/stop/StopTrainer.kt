@@ -1,0 +1,64 @@
+package dev.ckpt.stop
+
+import dev.ckpt.CheckpointCallback
+import dev.ckpt.checkpoint
+import dev.ckpt.durability.CrashTrainer
+import dev.ckpt.kotlindl.Digits
+import org.jetbrains.kotlinx.dl.api.core.callback.Callback
+import org.jetbrains.kotlinx.dl.api.core.history.TrainingHistory
+import java.nio.file.Path
+import kotlin.system.exitProcess
+
+/**
+ * The child JVM of [SigtermCampaignSpec]: trains the digits through [CheckpointCallback.fit] with [StopPolicy],
+ * resuming the run it finds. As each training batch begins (a batch that begins is trained: a stop is served at a
+ * batch end, never inside one) it appends one byte to the count file, unbuffered, so that the count survives the
+ * JVM's exit, and prints `B`; it prints `MSG <text>` for each ckpt message (and appends a stop's signal-to-commit
+ * milliseconds to `<count file>.commits`), and `DONE` at the end.
+ *
+ * Usage: `StopTrainer <base directory> <count file> <epochs>`.
+ */
+object StopTrainer {
+    const val COMMITTED: String = "stop: committed resume point "
+
+    @JvmStatic
+    fun main(args: Array<String>) {
+        val commits = Path.of(args[1] + ".commits")
+        val saver = StopPolicy.callback(Path.of(args[0])) {
+            onMessage {
+                CrashTrainer.say("MSG $it")
+                if (it.startsWith(COMMITTED)) {
+                    java.nio.file.Files.writeString(commits, it.substringAfterLast(" in ").removeSuffix(" ms") + "\n", java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND)
+                }
+            }
+        }
+        val count = java.io.FileOutputStream(args[1], true)
+        val counter = object : Callback() {
+            override fun onTrainBatchBegin(batch: Int, batchSize: Int, logs: TrainingHistory) {
+                count.write('B'.code)
+                CrashTrainer.say("B")
+            }
+        }
+        Digits.newCompiledModel().use { model ->
+            saver.fit(model, Digits.train(), Digits.validation(), args[2].toInt(), 32, 64, listOf(counter))
+        }
+        CrashTrainer.say(if (saver.stopped == null) "DONE" else "STOPPED")
+        exitProcess(0)
+    }
+}
+
+/** The campaign's policy: a checkpoint every 15 batches named by epoch, batch and step (never by metric values). */
+internal object StopPolicy {
+    /** Epochs for [signals] stops of at most 50 batches each, all landing before the run's end (45 batches an epoch). */
+    fun epochsFor(signals: Int): Int = maxOf(24, signals * 50 / 45 + 2)
+    const val RUN: String = "runs/stop"
+
+    fun callback(base: Path, configure: dev.ckpt.CheckpointSpec.() -> Unit = {}): CheckpointCallback =
+        checkpoint("$RUN/e{epoch:02d}-b{batch:02d}-s{step:04d}") {
+            saveFrequency = everyBatches(15)
+            keepLast = 3
+            resume = true
+            directory = base
+            configure()
+        }
+}
