@@ -192,6 +192,7 @@ internal class S3Objects(private val client: S3Client, val bucket: String) {
         val message = when {
             code == "XAmzContentSHA256Mismatch" || (code == "InvalidRequest" && CHECKSUM_WORDS.containsMatchIn(answer(e))) ->
                 said + answer(e) + "; " + CHECKSUM_HINT
+            code == "NotImplemented" && HEADER_WORD.containsMatchIn(answer(e)) -> said + answer(e) + "; " + NOT_IMPLEMENTED_HINT
             code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" -> said + answer(e) + "; " + WRONG_CREDENTIALS_HINT
             e is SdkClientException && e.message.orEmpty().startsWith("Unable to load credentials") -> said + NO_CREDENTIALS_HINT
             else -> return null
@@ -202,11 +203,19 @@ internal class S3Objects(private val client: S3Client, val bucket: String) {
     companion object {
         private val CHECKSUM_WORDS = Regex("checksum|trailer", RegexOption.IGNORE_CASE)
 
+        private val HEADER_WORD = Regex("header", RegexOption.IGNORE_CASE)
+
         /** The two settings that make the SDK send checksums only where S3 requires them (see docs/storage.md). */
-        const val CHECKSUM_HINT: String = "the server refuses the checksums the AWS SDK sends by default since 2.30; set " +
-            "AWS_REQUEST_CHECKSUM_CALCULATION=when_required and AWS_RESPONSE_CHECKSUM_VALIDATION=when_required (or " +
-            "-Daws.requestChecksumCalculation=when_required and -Daws.responseChecksumValidation=when_required): ckpt " +
-            "sends Content-MD5 and checks SHA-256 itself"
+        private const val CHECKSUM_FIX = "set AWS_REQUEST_CHECKSUM_CALCULATION=when_required and " +
+            "AWS_RESPONSE_CHECKSUM_VALIDATION=when_required (or -Daws.requestChecksumCalculation=when_required and " +
+            "-Daws.responseChecksumValidation=when_required): ckpt sends Content-MD5 and checks SHA-256 itself"
+
+        private const val CHECKSUM_HINT = "the server refuses the checksums the AWS SDK sends by default since 2.30; $CHECKSUM_FIX"
+
+        // S3Proxy answers so to the x-amz-checksum-mode header the SDK adds to GETs by default; ckpt itself sends no
+        // header a server may lack but If-None-Match and If-Match, which S3 has had since 2024.
+        private const val NOT_IMPLEMENTED_HINT = "with S3-compatible servers, the usual cause is the checksum headers the " +
+            "AWS SDK sends by default since 2.30; $CHECKSUM_FIX"
 
         private const val WRONG_CREDENTIALS_HINT = "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), " +
             "and AWS_REGION: requests are signed for the region"
