@@ -57,3 +57,24 @@ internal fun runTakenOver(run: String, holder: String?): RunLockedException = Ru
         "this one last wrote manifest.json; this writer stops writing to it, so that two writers never both " +
         "commit to one run: let one training write the run, or give each its own",
 )
+
+/**
+ * S3 is not set up for this run: the AWS SDK is missing, a setting it needs (the region, credentials) is missing or
+ * has a bad value, or the server refused what the settings made the SDK send (its default checksums, unknown or
+ * wrong credentials). The message names the run or object and the settings that fix it, for example
+ * `PUT s3://ckpt-demo/runs/x/manifest.json failed: S3 answered 400 XAmzContentSHA256Mismatch: ...; ... set
+ * AWS_REQUEST_CHECKSUM_CALCULATION=when_required and AWS_RESPONSE_CHECKSUM_VALIDATION=when_required ...`.
+ *
+ * ```kotlin
+ * try { Checkpoints.open("s3://ckpt-demo/runs/digits") } catch (e: S3SetupException) { System.err.println(e.message) }
+ * ```
+ *
+ * It deliberately does not cover a server that cannot be reached or a request that failed on the way: those stay
+ * plain [IOException]s, which waiting or retrying may cure; this one needs a setting changed.
+ */
+public class S3SetupException internal constructor(
+    /** Where it was met: the `s3://` run, or the object a request was refused for. */
+    public val location: String,
+    message: String,
+    cause: Throwable? = null,
+) : IOException(message, cause)

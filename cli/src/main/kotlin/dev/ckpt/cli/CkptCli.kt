@@ -2,6 +2,7 @@ package dev.ckpt.cli
 
 import dev.ckpt.CorruptRunException
 import dev.ckpt.RunLockedException
+import dev.ckpt.S3SetupException
 import picocli.CommandLine
 import picocli.CommandLine.Command
 import picocli.CommandLine.Model.CommandSpec
@@ -63,6 +64,7 @@ public object CkptCli {
     internal fun classify(e: Throwable): Pair<Int, String> = when (e) {
         is CliFailure -> e.exitCode to e.message.orEmpty()
         is RunLockedException -> ExitCodes.LOCKED to e.message.orEmpty()
+        is S3SetupException -> ExitCodes.S3_SETUP to e.message.orEmpty()
         is CorruptRunException -> ExitCodes.CORRUPT_RUN to e.message.orEmpty()
         is NoSuchFileException -> ExitCodes.NOT_FOUND to (if (e.reason != null) e.message.orEmpty() else "${e.file}: does not exist")
         is NoSuchElementException -> ExitCodes.NOT_FOUND to e.message.orEmpty()

@@ -31,6 +31,12 @@ public object ExitCodes {
     /** Reading or writing failed: permissions, a full disk, a deletion that failed. */
     public const val IO_ERROR: Int = 6
 
+    /**
+     * An `s3://` run, and S3 is not set up: a missing region or credentials, a bad `CKPT_S3_*` value, or a server that
+     * refused the SDK's default checksums or the credentials. The message names the settings that fix it.
+     */
+    public const val S3_SETUP: Int = 7
+
     /** A bug in ckpt: the message says what happened; please report it. */
     public const val INTERNAL_ERROR: Int = 70
 
@@ -42,6 +48,7 @@ public object ExitCodes {
         CORRUPT_RUN to "the run's manifest.json (or another file it needs) is damaged",
         LOCKED to "prune: a training holds the run's lock",
         IO_ERROR to "reading or writing failed (permissions, disk full, a failed deletion)",
+        S3_SETUP to "S3 is not set up: a missing or wrong S3 setting (the message names it)",
         INTERNAL_ERROR to "a bug in ckpt (please report it)",
     )
 }

@@ -28,13 +28,17 @@ fun ckpt(vararg args: String): Outcome {
     return Outcome(exit, out.toString(Charsets.UTF_8), err.toString(Charsets.UTF_8))
 }
 
-/** Runs `java -jar cli/target/ckpt.jar args` as a child process, as a user would. */
-fun ckptJar(vararg args: String, workingDirectory: Path? = null): Outcome {
+/**
+ * Runs `java -jar cli/target/ckpt.jar args` as a child process, as a user would. [environment] replaces the
+ * inherited environment's AWS and ckpt settings (`AWS_*`, `CKPT_*`), so that only what a test names reaches the child.
+ */
+fun ckptJar(vararg args: String, workingDirectory: Path? = null, environment: Map<String, String>? = null): Outcome {
     val jar = Path.of(System.getProperty("ckpt.cli.jar") ?: "target/ckpt.jar").toAbsolutePath()
     check(Files.isRegularFile(jar)) { "$jar is missing: build it with mvn -pl cli -am package" }
     val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
     val process = ProcessBuilder(listOf(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-jar", jar.toString()) + args)
         .apply { workingDirectory?.let { directory(it.toFile()) } }
+        .apply { environment?.let { settings -> environment().withOnly(settings) } }
         .start()
     process.outputStream.close()
     val err = StringBuilder()
@@ -43,6 +47,12 @@ fun ckptJar(vararg args: String, workingDirectory: Path? = null): Outcome {
     check(process.waitFor(120, TimeUnit.SECONDS)) { "ckpt ${args.joinToString(" ")} did not finish" }
     errReader.join()
     return Outcome(process.exitValue(), out, err.toString())
+}
+
+/** Drops the AWS and ckpt settings of this map (a child's environment) and puts [settings] in. */
+fun MutableMap<String, String>.withOnly(settings: Map<String, String>) {
+    keys.removeIf { it.startsWith("AWS_") || it.startsWith("CKPT_") }
+    putAll(settings)
 }
 
 /** Real runs made by training the digits classifier briefly, shared by the specs (TensorFlow trains each once). */

@@ -90,6 +90,18 @@ class TextSpec : FunSpec({
         (RunLockedException::class.java.superclass) shouldBe IOException::class.java
     }
 
+    test("a wrong S3 setting is an S3 set-up error: exit 7, with the library's message naming the setting") {
+        val saved = System.getProperty("ckpt.s3.pathStyle")
+        System.setProperty("ckpt.s3.pathStyle", "yes")
+        try {
+            val result = ckpt("ls", "s3://ckpt-demo/runs/x")
+            result.exit shouldBe ExitCodes.S3_SETUP
+            result.err shouldBe "ckpt ls: CKPT_S3_PATH_STYLE (or -Dckpt.s3.pathStyle) must be true or false, got \"yes\"\n"
+        } finally {
+            if (saved == null) System.clearProperty("ckpt.s3.pathStyle") else System.setProperty("ckpt.s3.pathStyle", saved)
+        }
+    }
+
     test("verify counts a checkpoint released while it was verified as released, not damaged") {
         val results = listOf(
             dev.ckpt.CheckpointVerification("e01", dev.ckpt.CheckpointStatus.Missing),

@@ -1,6 +1,7 @@
 package dev.ckpt.storage
 
 import dev.ckpt.CorruptRunException
+import dev.ckpt.S3SetupException
 import software.amazon.awssdk.core.exception.SdkClientException
 import software.amazon.awssdk.core.exception.SdkException
 import software.amazon.awssdk.core.sync.RequestBody
@@ -116,6 +117,7 @@ internal class S3Objects(private val client: S3Client, val bucket: String) {
             }
             throw failure("PUT", key, e)
         } catch (e: SdkClientException) {
+            setupProblem("PUT", key, e)?.let { throw it }
             // A server may refuse a PUT before reading its body (S3Proxy does for a missing bucket), and the client then
             // sees a broken connection instead of the answer: a missing bucket is worth asking about and naming.
             if (bucketIsMissing()) throw missingBucket("PUT", key, e)
@@ -172,15 +174,55 @@ internal class S3Objects(private val client: S3Client, val bucket: String) {
 
     private fun failure(operation: String, key: String, e: SdkException): IOException = when {
         e is NoSuchBucketException -> missingBucket(operation, key, e)
-        e is S3Exception -> IOException(
-            "$operation ${describe(key)} failed: S3 answered ${e.statusCode()} ${e.awsErrorDetails()?.errorCode() ?: ""}: " +
-                (e.awsErrorDetails()?.errorMessage() ?: e.message),
-            e,
-        )
-        else -> IOException("$operation ${describe(key)} failed: ${e.message}", e)
+        else -> setupProblem(operation, key, e) ?: IOException("$operation ${describe(key)} failed: ${answer(e)}", e)
+    }
+
+    private fun answer(e: SdkException): String = when (e) {
+        is S3Exception -> "S3 answered ${e.statusCode()} ${e.awsErrorDetails()?.errorCode() ?: ""}: ${e.awsErrorDetails()?.errorMessage() ?: e.message}"
+        else -> e.message.orEmpty()
+    }
+
+    /**
+     * The failure as an [S3SetupException] naming the settings that fix it, when a setting caused it: the server
+     * refused the SDK's default checksums, or the credentials; or the SDK found none. Null for any other failure.
+     */
+    private fun setupProblem(operation: String, key: String, e: SdkException): S3SetupException? {
+        val code = (e as? S3Exception)?.awsErrorDetails()?.errorCode()
+        val said = "$operation ${describe(key)} failed: "
+        val message = when {
+            code == "XAmzContentSHA256Mismatch" || (code == "InvalidRequest" && CHECKSUM_WORDS.containsMatchIn(answer(e))) ->
+                said + answer(e) + "; " + CHECKSUM_HINT
+            code == "NotImplemented" && HEADER_WORD.containsMatchIn(answer(e)) -> said + answer(e) + "; " + NOT_IMPLEMENTED_HINT
+            code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" -> said + answer(e) + "; " + WRONG_CREDENTIALS_HINT
+            e is SdkClientException && e.message.orEmpty().startsWith("Unable to load credentials") -> said + NO_CREDENTIALS_HINT
+            else -> return null
+        }
+        return S3SetupException(describe(key), message, e)
     }
 
     companion object {
+        private val CHECKSUM_WORDS = Regex("checksum|trailer", RegexOption.IGNORE_CASE)
+
+        private val HEADER_WORD = Regex("header", RegexOption.IGNORE_CASE)
+
+        /** The two settings that make the SDK send checksums only where S3 requires them (see docs/storage.md). */
+        private const val CHECKSUM_FIX = "set AWS_REQUEST_CHECKSUM_CALCULATION=when_required and " +
+            "AWS_RESPONSE_CHECKSUM_VALIDATION=when_required (or -Daws.requestChecksumCalculation=when_required and " +
+            "-Daws.responseChecksumValidation=when_required): ckpt sends Content-MD5 and checks SHA-256 itself"
+
+        private const val CHECKSUM_HINT = "the server refuses the checksums the AWS SDK sends by default since 2.30; $CHECKSUM_FIX"
+
+        // S3Proxy answers so to the x-amz-checksum-mode header the SDK adds to GETs by default; ckpt itself sends no
+        // header a server may lack but If-None-Match and If-Match, which S3 has had since 2024.
+        private const val NOT_IMPLEMENTED_HINT = "with S3-compatible servers, the usual cause is the checksum headers the " +
+            "AWS SDK sends by default since 2.30; $CHECKSUM_FIX"
+
+        private const val WRONG_CREDENTIALS_HINT = "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), " +
+            "and AWS_REGION: requests are signed for the region"
+
+        private const val NO_CREDENTIALS_HINT = "the AWS SDK found no credentials; set AWS_ACCESS_KEY_ID and " +
+            "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE, or -Daws.accessKeyId and -Daws.secretAccessKey)"
+
         /** Whether [etag] is the ETag S3 gives a single-part upload of [bytes] (their MD5): how ckpt recognises its own write. */
         fun etagOf(bytes: ByteArray, etag: String?): Boolean =
             etag != null && etag.trim('"').equals(HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(bytes)), ignoreCase = true)

@@ -1,5 +1,6 @@
 package dev.ckpt.storage
 
+import dev.ckpt.S3SetupException
 import software.amazon.awssdk.core.exception.SdkClientException
 import software.amazon.awssdk.http.SdkHttpClient
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient
@@ -23,20 +24,27 @@ internal object S3Support {
      * standard chain plus `CKPT_S3_PATH_STYLE`.
      *
      * @throws IllegalArgumentException when [location] is not a valid S3 location
-     * @throws IllegalStateException when the AWS SDK is not on the class path, or finds no region
+     * @throws S3SetupException when the AWS SDK is not on the class path, finds no region, or a `CKPT_S3_*` setting
+     *   has a bad value
      */
     fun store(location: String): RunStore {
         val parsed = S3Location.parse(location)
         try {
             Class.forName("software.amazon.awssdk.services.s3.S3Client", false, S3Support::class.java.classLoader)
         } catch (e: ClassNotFoundException) {
-            throw IllegalStateException(
+            throw S3SetupException(
+                parsed.toString(),
                 "run $parsed is on S3, which needs the AWS SDK for Java 2.x on the class path; ckpt declares it as an optional " +
                     "dependency: add $ARTIFACTS (ckpt is tested with version 2.57.8; see docs/storage.md)",
                 e,
             )
         }
-        return S3Stores.open(parsed)
+        return try {
+            S3Stores.open(parsed)
+        } catch (e: IllegalArgumentException) {
+            // Only the CKPT_S3_* settings are parsed past this point: the location itself was checked above.
+            throw S3SetupException(parsed.toString(), e.message.orEmpty(), e)
+        }
     }
 }
 
@@ -57,7 +65,8 @@ internal object S3Stores {
             try {
                 S3Client.builder().forcePathStyle(pathStyle).apply { urlConnectionClient()?.let { httpClient(it) } }.build()
             } catch (e: SdkClientException) {
-                throw IllegalStateException(
+                throw S3SetupException(
+                    location.toString(),
                     "cannot open run $location: the AWS SDK could not configure an S3 client (${e.message}); set AWS_REGION " +
                         "(or -Daws.region, or a region in ~/.aws/config), and for an S3-compatible server AWS_ENDPOINT_URL " +
                         "and CKPT_S3_PATH_STYLE=true",

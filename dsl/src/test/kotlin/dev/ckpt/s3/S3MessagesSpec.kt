@@ -1,10 +1,12 @@
 package dev.ckpt.s3
 
+import dev.ckpt.S3SetupException
 import dev.ckpt.checkpoint
 import dev.ckpt.durability.ChildJvm
 import dev.ckpt.storage.FIXED_CLOCK
 import dev.ckpt.storage.RunWriter
 import dev.ckpt.storage.S3Location
+import dev.ckpt.storage.S3Objects
 import dev.ckpt.storage.S3Settings
 import dev.ckpt.storage.S3Support
 import io.kotest.assertions.throwables.shouldThrow
@@ -14,6 +16,7 @@ import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldMatch
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation
 import java.io.File
 import java.io.IOException
 
@@ -72,6 +75,26 @@ class S3MessagesSpec : FunSpec({
         )
     }
 
+    test("a server that refuses the SDK's default checksums: the error names the two settings that fix it") {
+        val bucket = S3TestServer.newBucket()
+        // S3Proxy 2.9.0 answers the SDK's default (since 2.30) aws-chunked upload with CRC32 trailer so.
+        val defaults = S3TestServer.client(checksums = RequestChecksumCalculation.WHEN_SUPPORTED)
+        val error = shouldThrow<S3SetupException> { S3Objects(defaults, bucket).put("runs/x/manifest.json", "{}".toByteArray()) }
+        error.location shouldBe "s3://$bucket/runs/x/manifest.json"
+        error.message shouldBe "PUT s3://$bucket/runs/x/manifest.json failed: S3 answered 400 XAmzContentSHA256Mismatch: The " +
+            "provided 'x-amz-content-sha256' header does not match what was computed.; the server refuses the checksums the " +
+            "AWS SDK sends by default since 2.30; set AWS_REQUEST_CHECKSUM_CALCULATION=when_required and " +
+            "AWS_RESPONSE_CHECKSUM_VALIDATION=when_required (or -Daws.requestChecksumCalculation=when_required and " +
+            "-Daws.responseChecksumValidation=when_required): ckpt sends Content-MD5 and checks SHA-256 itself"
+    }
+
+    test("a setting with a bad value, met when an s3:// run is opened, is an S3 set-up error naming it") {
+        withProperty("ckpt.s3.pathStyle", "yes") {
+            shouldThrow<S3SetupException> { S3Support.store("s3://ckpt-demo/runs/x") }.message shouldBe
+                "CKPT_S3_PATH_STYLE (or -Dckpt.s3.pathStyle) must be true or false, got \"yes\""
+        }
+    }
+
     test("without a region, opening an s3:// run says which settings to make (in a child JVM without the AWS variables)") {
         // The test JVM may run where AWS_REGION is set (CI on AWS); environment variables cannot be cleared in-process.
         val log = tempdir().toPath().resolve("without-region.log")
@@ -83,7 +106,7 @@ class S3MessagesSpec : FunSpec({
         lines.first() shouldBe "AWS variables: none"
         val message = lines.drop(1).single()
         message.substringBefore(" (") shouldBe
-            "ERROR java.lang.IllegalStateException: cannot open run s3://ckpt-demo/runs/x: the AWS SDK could not configure an S3 client"
+            "ERROR dev.ckpt.S3SetupException: cannot open run s3://ckpt-demo/runs/x: the AWS SDK could not configure an S3 client"
         message.substringAfter("); ") shouldBe "set AWS_REGION (or -Daws.region, or a region in ~/.aws/config), and for an " +
             "S3-compatible server AWS_ENDPOINT_URL and CKPT_S3_PATH_STYLE=true"
     }
@@ -97,7 +120,7 @@ class S3MessagesSpec : FunSpec({
         child.rest() shouldContainExactly listOf(
             "SDK absent",
             "LOCATION s3://ckpt-demo/runs/digits",
-            "ERROR java.lang.IllegalStateException: run s3://ckpt-demo/runs/digits is on S3, which needs the AWS SDK for Java 2.x " +
+            "ERROR dev.ckpt.S3SetupException: run s3://ckpt-demo/runs/digits is on S3, which needs the AWS SDK for Java 2.x " +
                 "on the class path; ckpt declares it as an optional dependency: add software.amazon.awssdk:s3 and " +
                 "software.amazon.awssdk:url-connection-client (ckpt is tested with version 2.57.8; see docs/storage.md)",
         )

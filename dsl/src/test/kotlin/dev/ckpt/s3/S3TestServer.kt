@@ -88,15 +88,15 @@ object S3TestServer {
 
     /**
      * A client of this server, as a test wants it: no retries by default (an injected fault stays a fault), checksums
-     * only where S3 requires them (S3Proxy rejects the SDK's default CRC32 trailers).
+     * only where S3 requires them unless [checksums] says otherwise (S3Proxy rejects the SDK's default CRC32 trailers).
      */
-    fun client(maxAttempts: Int = 1): S3Client = S3Client.builder()
+    fun client(maxAttempts: Int = 1, checksums: RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED): S3Client = S3Client.builder()
         .endpointOverride(endpoint)
         .forcePathStyle(true)
         .region(Region.of(REGION))
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
         .httpClient(UrlConnectionHttpClient.builder().connectionTimeout(Duration.ofSeconds(5)).socketTimeout(Duration.ofSeconds(30)).build())
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .requestChecksumCalculation(checksums)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
         .overrideConfiguration { it.retryStrategy { r -> r.maxAttempts(maxAttempts) } }
         .build()

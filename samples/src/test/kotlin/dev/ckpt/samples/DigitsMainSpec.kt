@@ -1,6 +1,7 @@
 package dev.ckpt.samples
 
 import dev.ckpt.Checkpoints
+import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.collections.shouldContain
@@ -24,6 +25,9 @@ class DigitsMainSpec : FunSpec({
         outcome.restoredAccuracy shouldBe run(dir).best().metrics.getValue("val_accuracy")
         printed shouldContain "ckpt | Epoch 1: saving model to $dir/e01-acc"
         printed shouldContain "- identical"
+        withClue("the main job's output, escape codes shown as <ESC>:\n" + printed.replace("\u001b", "<ESC>")) {
+            printed.contains('\u001b') shouldBe false
+        }
         val run = run(dir)
         run.all.map { it.path } shouldBe outcome.kept
         outcome.kept.takeLast(3).map { it.substring(0, 3) } shouldBe listOf("e04", "e05", "e06")
