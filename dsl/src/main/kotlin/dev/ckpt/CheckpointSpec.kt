@@ -11,6 +11,7 @@ import dev.ckpt.core.policy.SaveFrequency
 import java.nio.file.Path
 import java.time.Clock
 import java.time.Duration
+import kotlin.time.toJavaDuration
 
 /**
  * The options of [checkpoint]. Defaults are Keras's (`monitor = "val_loss"`, `mode = AUTO`, save every
@@ -60,7 +61,7 @@ public class CheckpointSpec internal constructor(
     /** Weights only (true) or the full model with optimizer state (false, the default; needed for [resume]). */
     public var saveWeightsOnly: Boolean = false
 
-    /** When to consider saving (Keras `save_freq`): [everyEpoch], [everyBatches] or [every]. */
+    /** When to consider saving (Keras `save_freq`, TF 2.4 `period`): [everyEpoch], [everyEpochs], [everyBatches] or [every]. */
     public var saveFrequency: SaveFrequency = SaveFrequency.everyEpoch()
 
     /** The value the first checkpoint must beat (Keras `initial_value_threshold`); null for none. */
@@ -74,6 +75,13 @@ public class CheckpointSpec internal constructor(
 
     /** Keep every checkpoint of epochs 1*M, 2*M, ... (null: no such rule). */
     public var keepEveryNthEpoch: Int? = null
+
+    /**
+     * Keep one checkpoint per span for good, e.g. `keepOnePer = 6.hours` (TF `keep_checkpoint_every_n_hours`;
+     * null: no such rule). The run's first checkpoint starts the chain; each next one kept is the first saved at
+     * least the span after the previous one, by [clock]. A zero or negative span is refused when the block ends.
+     */
+    public var keepOnePer: kotlin.time.Duration? = null
 
     /** What a best-only save does when the monitored value is missing; default skip and warn. */
     public var onMissingMonitor: MissingMonitor = MissingMonitor.SKIP_AND_WARN
@@ -152,6 +160,13 @@ public class CheckpointSpec internal constructor(
     /** Save at every epoch end (Keras `save_freq="epoch"`). */
     public fun everyEpoch(): SaveFrequency = SaveFrequency.everyEpoch()
 
+    /**
+     * Save at the end of epochs [epochs], 2×[epochs], ... by epoch number (TF 2.4 `period`), also across a resume:
+     * `saveFrequency = everyEpochs(5)` saves after epochs 5, 10, 15. With [saveBestOnly], the best is judged only at
+     * those epochs. Refused when [epochs] < 1.
+     */
+    public fun everyEpochs(epochs: Int): SaveFrequency = SaveFrequency.everyEpochs(epochs)
+
     /** Save every [batches] training batches, counted across epochs (Keras integer `save_freq`). */
     public fun everyBatches(batches: Int): SaveFrequency = SaveFrequency.everyBatches(batches)
 
@@ -171,7 +186,7 @@ public class CheckpointSpec internal constructor(
         .saveWeightsOnly(saveWeightsOnly)
         .saveFrequency(saveFrequency)
         .initialValueThreshold(initialValueThreshold)
-        .retention(Retention(keepBest, keepLast, keepEveryNthEpoch))
+        .retention(Retention(keepBest, keepLast, keepEveryNthEpoch, keepOnePer?.toJavaDuration()))
         .onMissingMonitor(onMissingMonitor)
         .verbose(verbose)
         .kerasSuffix(kerasSuffix)

@@ -249,7 +249,7 @@ public class Checkpoint internal constructor(
     /** The monitored metric's value at the save (what keep-best ranks by), or null when it was not logged. */
     public val monitorValue: Double? get() = entry.facts.monitorValue
 
-    /** When the checkpoint was committed (the writer's clock). */
+    /** When the save was decided, by the training's clock (the callback's `clock` option). */
     public val createdAt: Instant get() = entry.facts.createdAt
 
     /** The KotlinDL model class a full checkpoint rebuilds (`Sequential`), or null when not recorded. */

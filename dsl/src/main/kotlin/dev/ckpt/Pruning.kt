@@ -19,7 +19,7 @@ internal object Pruning {
     fun prune(store: RunStore, retention: Retention, dryRun: Boolean): PruneReport {
         val reader = RunReader.open(store) // no run, or a damaged manifest: the same errors as Checkpoints.open
         require(!retention.keepsAll()) {
-            "retention: prune needs a rule that releases something, got ${retention.summary()}; set keepBest, keepLast or keepEveryNthEpoch"
+            "retention: prune needs a rule that releases something, got ${retention.summary()}; set keepBest, keepLast, keepEveryNthEpoch or keepOnePer"
         }
         if (dryRun) return plan(reader, retention, dryRun = true, errors = emptyList())
         val owner = "ckpt prune, pid ${ProcessHandle.current().pid()} (user ${System.getProperty("user.name")}), since ${Instant.now()}"

@@ -39,7 +39,7 @@ internal object Resume {
 
     /** The manifest's checkpoints as the engine keeps them. */
     fun checkpoints(manifest: Manifest): RunCheckpoints = RunCheckpoints(
-        manifest.checkpoints.map { CheckpointRecord(it.path, it.facts.epoch, it.facts.batch, it.facts.step, it.facts.metrics, it.facts.monitorValue) },
+        manifest.checkpoints.map { CheckpointRecord(it.path, it.facts.epoch, it.facts.batch, it.facts.step, it.facts.metrics, it.facts.monitorValue, it.facts.createdAt) },
         manifest.best,
         manifest.latest,
     )

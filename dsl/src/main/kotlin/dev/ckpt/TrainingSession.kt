@@ -333,7 +333,7 @@ internal class TrainingSession private constructor(
             val plan = save.plan()
             val facts = CheckpointFacts(
                 kind = snapshot.kind, epoch = save.epoch(), batch = save.batch(), step = save.step(), metrics = save.metrics(),
-                monitor = save.monitor(), monitorValue = save.monitorValue(), best = save.newBest(), createdAt = Instant.EPOCH,
+                monitor = save.monitor(), monitorValue = save.monitorValue(), best = save.newBest(), createdAt = save.checkpoint().createdAt(),
                 modelClass = snapshot.modelClass, data = data,
             )
             writer.commit(

@@ -11,6 +11,7 @@ import dev.ckpt.core.policy.Retention;
 import dev.ckpt.core.policy.SaveFrequency;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import dev.ckpt.kotlindl.Digits;
@@ -116,6 +117,21 @@ class JavaApiTest {
             assertEquals(5 + 45, rest.getBatchHistory().size());
         }
         assertEquals("e02-b35", Checkpoints.open(dir.resolve("runs/fit")).latest().getPath());
+    }
+
+    @Test
+    void javaCallerSavesEveryNthEpochAndKeepsOnePerSpanThroughTheBuilder() throws IOException {
+        CheckpointPolicy policy = CheckpointPolicy.builder("runs/java-p/e{epoch:02d}")
+                .saveFrequency(SaveFrequency.everyEpochs(2))
+                .keepLast(1)
+                .keepOnePer(Duration.ofHours(6))
+                .build();
+        assertEquals(new Retention(null, 1, null, Duration.ofHours(6)), policy.retention());
+        CheckpointCallback saver = Ckpt.callback(policy, Ckpt.options().directory(dir));
+        try (Sequential model = Digits.INSTANCE.newCompiledModel(32)) {
+            model.fit(Digits.INSTANCE.train(), Digits.INSTANCE.validation(), 4, 32, 64, List.of(saver));
+        }
+        assertEquals(List.of("runs/java-p/e02", "runs/java-p/e04"), saver.getSaved());
     }
 
     @Test

@@ -12,6 +12,7 @@ import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldStartWith
 import java.nio.file.Path
 import java.time.Duration
+import kotlin.time.Duration.Companion.hours
 
 class CheckpointDslSpec : FunSpec({
     test("defaults are Keras's: val_loss, AUTO, every epoch, keep all, full model") {
@@ -64,6 +65,16 @@ class CheckpointDslSpec : FunSpec({
         policy.monitor().direction() shouldBe Direction.MAX
     }
 
+    test("every N epochs and keep one per span reach the policy") {
+        val policy = checkpoint("runs/x/e{epoch:02d}-{val_loss:.2f}") {
+            saveFrequency = everyEpochs(5)
+            keepLast = 2
+            keepOnePer = 6.hours
+        }.policy
+        policy.saveFrequency() shouldBe SaveFrequency.everyEpochs(5)
+        policy.retention() shouldBe Retention(null, 2, null, Duration.ofHours(6))
+    }
+
     test("the run directory is the template's fixed leading directories under the chosen directory") {
         val base = Path.of("/data/experiments")
         checkpoint("runs/digits/e{epoch:02d}-{val_loss:.2f}") { directory = base }.runLocation shouldBe base.resolve("runs/digits").toString()
@@ -83,5 +94,12 @@ class CheckpointDslSpec : FunSpec({
         shouldThrow<CheckpointConfigException> { checkpoint("runs/x/e{epoch}-{batch}") }.message!! shouldStartWith
             "filepath: field 'batch' in \"runs/x/e{epoch}-{batch}\" can never be filled"
         shouldThrow<CheckpointConfigException> { checkpoint("runs/x/e{epoch:02q}") }.option() shouldBe "filepath"
+        shouldThrow<CheckpointConfigException> { checkpoint("runs/x/e{epoch}") { saveFrequency = everyEpochs(0) } }.message shouldBe
+            "saveFrequency: every N epochs needs N >= 1, got 0"
+        shouldThrow<CheckpointConfigException> { checkpoint("runs/x/e{epoch}") { keepOnePer = (-6).hours } }.message shouldBe
+            "keepOnePer: needs a positive duration (or null for no rule), got PT-6H"
+        shouldThrow<CheckpointConfigException> { checkpoint("runs/x/b{batch}") { saveFrequency = everyEpochs(2) } }.message shouldBe
+            "filepath: field 'batch' in \"runs/x/b{batch}\" can never be filled: saveFrequency everyEpochs(2) saves at epoch " +
+            "ends, where there is no batch; use {epoch} or {step}, or save every N batches"
     }
 })

@@ -278,6 +278,20 @@ class CommandsSpec : FunSpec({
             (before.all.map { it.path } - after.all.map { it.path }.toSet()).forEach { Files.exists(copy.resolve(it)) shouldBe false }
         }
 
+        test("--keep-one-per keeps the chain by createdAt: a run trained within an hour keeps its first, the best and the latest") {
+            val copy = CliRuns.copy("prune-one-per")
+            val before = Checkpoints.open(copy)
+            val plan = Checkpoints.prune(copy, dev.ckpt.core.policy.Retention.keepAll().withKeepOnePer(java.time.Duration.ofHours(1)), dryRun = true)
+            val result = ckpt("prune", copy.toString(), "--keep-one-per", "1h")
+            withClue(result) {
+                result.exit shouldBe 0
+                result.out.lines() shouldContainLine "keep one per PT1H: released ${count(plan.released.size, "checkpoint")} (${Text.size(plan.releasedBytes)}), " +
+                    "kept ${plan.kept.size}: ${plan.kept.joinToString(", ")}"
+            }
+            val keep = setOf(before.all.first().path, before.best().path, before.latest().path)
+            Checkpoints.open(copy).all.map { it.path } shouldBe before.all.map { it.path }.filter { it in keep }
+        }
+
         test("files ckpt did not write stay where they are") {
             val copy = CliRuns.copy("prune-foreign")
             val oldest = Checkpoints.open(copy).all.first()
@@ -291,7 +305,9 @@ class CommandsSpec : FunSpec({
 
         withData(
             nameFn = { "prune ${it.first.joinToString(" ")} is refused: ${it.second}" },
-            emptyList<String>() to "give --keep-best K and/or --keep-last N (the best and the latest checkpoint are kept in any case)",
+            emptyList<String>() to "give --keep-best K, --keep-last N and/or --keep-one-per SPAN (the best and the latest checkpoint are kept in any case)",
+            listOf("--keep-one-per", "0s") to "--keep-one-per needs a positive span such as 6h, 90m or PT6H, got \"0s\"",
+            listOf("--keep-one-per", "six hours") to "--keep-one-per needs a positive span such as 6h, 90m or PT6H, got \"six hours\"",
             listOf("--keep-last", "0") to "--keep-last must be at least 1, got 0",
             listOf("--keep-best", "-2", "--keep-last", "3") to "--keep-best must be at least 1, got -2",
             listOf("--keep-last", "two") to "Invalid value for option '--keep-last': 'two' is not an int (see ckpt prune --help)",

@@ -37,7 +37,7 @@ internal data class CheckpointFacts(
     val monitorValue: Double?,
     /** Whether the engine marked it the new best when it was saved. */
     val best: Boolean,
-    /** When the checkpoint was committed (the writer's clock). */
+    /** When the save was decided, by the engine's clock (the callback's `clock`); keep-one-per measures it. */
     @Serializable(with = InstantSerializer::class)
     val createdAt: Instant,
     /** The KotlinDL model class a full checkpoint rebuilds (`Sequential`, `Functional`), or null when not recorded. */

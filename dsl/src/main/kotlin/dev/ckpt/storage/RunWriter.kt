@@ -68,7 +68,7 @@ internal class RunWriter private constructor(
 
     /**
      * Commits the checkpoint at [path] (relative to the run): [files], then `checkpoint.json` with [facts] (its
-     * `createdAt` taken from this writer's clock), then one manifest write that lists it, applies [change] and
+     * `createdAt` as the engine decided it: one time for the engine's list, the manifest and retention), then one manifest write that lists it, applies [change] and
      * stores the engine state. Returns the manifest entry.
      *
      * @throws IllegalArgumentException when [path] is reserved, nested with another checkpoint, or [change] releases
@@ -93,14 +93,13 @@ internal class RunWriter private constructor(
             releaseOne(pending)?.let { if (pending.path != path) throw it }
         }
 
-        val stamped = facts.copy(createdAt = Instant.now(clock))
         val metadataBytes = try {
-            store.commit(path, files, { entries -> Codecs.encode(CheckpointMetadata(FORMAT_VERSION, manifest.runId, stamped, entries)) }, hook)
+            store.commit(path, files, { entries -> Codecs.encode(CheckpointMetadata(FORMAT_VERSION, manifest.runId, facts, entries)) }, hook)
         } catch (e: IOException) {
             if (e is dev.ckpt.RunLockedException) throw e
             throw IOException("could not save checkpoint ${store.describe(path)}: ${e.message ?: e.javaClass.simpleName}; ${cleanupNote(e)}", e)
         }
-        val entry = ManifestEntry(path, Durable.sha256(metadataBytes), stamped)
+        val entry = ManifestEntry(path, Durable.sha256(metadataBytes), facts)
         val next = committed(entry, change)
         try {
             write(next)

@@ -37,7 +37,8 @@ import kotlin.io.path.listDirectoryEntries
  *
  * - `fit`: overhead of checkpointing on `fit` (10 epochs of the digits data, a full checkpoint every epoch, keep best
  *   3 + last 1) for the samples' digits MLP and a 64→512→512→10 MLP: no callback vs ckpt in the background (the
- *   default) vs ckpt on the training thread (`async = false`).
+ *   default) vs ckpt on the training thread (`async = false`); and each with `saveFrequency = everyEpochs(5)` (TF
+ *   2.4's `period=5`: two saves in the 10 epochs), in the same rounds against the same no-callback runs.
  * - `save`: of those background runs, the time the training thread spent per save (deciding, copying the
  *   variables, waiting for the previous save), from the callback's [dev.ckpt.SaveStats].
  * - `writer`: one full checkpoint of the 2×512 MLP through ckpt's whole durable commit (format, hash, fsync of every
@@ -100,25 +101,34 @@ private class FitRun(val millis: Double, val stats: dev.ckpt.SaveStats?)
 private fun fitOverhead(base: Path, rounds: Int, perSave: Boolean) {
     val (train, valid) = Digits.train() to Digits.validation()
     println()
-    println("(a) fit overhead: 10 epochs, batch 32, a full checkpoint every epoch, keep best 3 + last 1")
+    println("(a) fit overhead: 10 epochs, batch 32, a full checkpoint every epoch (or every 5th), keep best 3 + last 1")
     println(String.format("%-26s %12s %16s %9s %16s %9s", "model", "no ckpt ms", "background ms", "overhead", "inline ms", "overhead"))
     val saveRows = ArrayList<String>()
     for ((label, newModel) in listOf<Pair<String, () -> Sequential>>("digits MLP (2,410)" to { Digits.newModel() }, "2x512 MLP (301,066)" to ::wideModel)) {
         var n = 0
-        fun run(async: Boolean?): FitRun = newModel().use { model ->
+        fun run(async: Boolean?, epochs: Int = 1): FitRun = newModel().use { model ->
             Digits.compile(model)
             val saver: CheckpointCallback? = async?.let { a ->
-                checkpoint("run-${n++}/e{epoch:02d}") { monitor = "val_loss"; keepBest = 3; keepLast = 1; this.async = a; directory = base }
+                checkpoint("run-${n++}/e{epoch:02d}") {
+                    monitor = "val_loss"; keepBest = 3; keepLast = 1; this.async = a; directory = base
+                    saveFrequency = everyEpochs(epochs)
+                }
             }
             val started = System.nanoTime()
             model.fit(train, valid, 10, 32, 64, listOfNotNull(saver))
             FitRun(millis(System.nanoTime() - started), saver?.stats)
         }
-        val (none, background, inline) = rounds(rounds, 2, listOf({ run(null) }, { run(true) }, { run(false) }))
+        val (none, background, inline, background5, inline5) = rounds(
+            rounds, 2, listOf({ run(null) }, { run(true) }, { run(false) }, { run(true, 5) }, { run(false, 5) }),
+        )
         val noneMs = median(none.map { it.millis })
-        val bgMs = median(background.map { it.millis })
-        val inMs = median(inline.map { it.millis })
-        println(String.format("%-26s %12.1f %16.1f %8.1f%% %16.1f %8.1f%%", label, noneMs, bgMs, 100 * (bgMs / noneMs - 1), inMs, 100 * (inMs / noneMs - 1)))
+        fun row(name: String, bg: List<FitRun>, inl: List<FitRun>) {
+            val bgMs = median(bg.map { it.millis })
+            val inMs = median(inl.map { it.millis })
+            println(String.format("%-26s %12.1f %16.1f %8.1f%% %16.1f %8.1f%%", name, noneMs, bgMs, 100 * (bgMs / noneMs - 1), inMs, 100 * (inMs / noneMs - 1)))
+        }
+        row(label, background, inline)
+        row("  everyEpochs(5)", background5, inline5)
         val perSaveThread = median(background.map { millis(it.stats!!.trainingThreadNanos) / it.stats.saves })
         val perSaveWait = median(background.map { millis(it.stats!!.waitNanos) / it.stats.saves })
         val perSaveWrite = median(background.map { millis(it.stats!!.writeNanos) / it.stats.saves })

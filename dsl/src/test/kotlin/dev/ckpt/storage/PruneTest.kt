@@ -12,6 +12,8 @@ import io.kotest.matchers.shouldBe
 import java.nio.file.Files
 import java.nio.file.NoSuchFileException
 import java.nio.file.Path
+import java.time.Duration
+import java.time.Instant
 
 /** [Checkpoints.prune]: the core's retention applied to a finished run through the run's writer. */
 class PruneTest : FunSpec({
@@ -50,6 +52,28 @@ class PruneTest : FunSpec({
                 run.pendingReleases shouldBe emptyList()
                 run.verify().allOk shouldBe true
                 released.forEach { Files.exists(box.run.resolve(it)) shouldBe false }
+            }
+        }
+    }
+
+    test("keep one per span keeps the chain by each checkpoint's recorded createdAt, with the best and the latest") {
+        JimfsSandbox().use { box ->
+            // Created at minutes 0, 100, 190, 250, 370, 400: with 3 hours, the chain is e01, e03 (190), e05 (370).
+            val minutes = listOf(0L, 100L, 190L, 250L, 370L, 400L)
+            RunWriter.open(FileRunStore(box.run), policy.fingerprint(), FIXED_CLOCK).use { w ->
+                minutes.forEachIndexed { i, m ->
+                    val path = "e%02d".format(i + 1)
+                    val facts = facts(i + 1, best = i == 1).copy(createdAt = Instant.EPOCH.plus(Duration.ofMinutes(m)))
+                    w.commit(path, facts, model("v$i"), RunChange(if (i >= 1) "e02" else null, emptyList(), null))
+                }
+            }
+            val report = Checkpoints.prune(box.run, Retention.keepAll().withKeepOnePer(Duration.ofHours(3)))
+            report.released shouldBe listOf("e04")
+            report.kept shouldBe listOf("e01", "e02", "e03", "e05", "e06")
+            // Pruning again with the same rule finds the same chain in what is left: nothing more goes.
+            Checkpoints.prune(box.run, Retention.keepAll().withKeepOnePer(Duration.ofHours(3))).released shouldBe emptyList()
+            Checkpoints.open(box.run).all.map { it.createdAt } shouldBe listOf(0L, 100L, 190L, 370L, 400L).map {
+                Instant.EPOCH.plus(Duration.ofMinutes(it))
             }
         }
     }
@@ -122,7 +146,7 @@ class PruneTest : FunSpec({
         JimfsSandbox().use { box ->
             sixEpochs(box.run)
             shouldThrow<IllegalArgumentException> { Checkpoints.prune(box.run, Retention.keepAll()) }.message shouldBe
-                "retention: prune needs a rule that releases something, got keep all; set keepBest, keepLast or keepEveryNthEpoch"
+                "retention: prune needs a rule that releases something, got keep all; set keepBest, keepLast, keepEveryNthEpoch or keepOnePer"
         }
     }
 

@@ -112,7 +112,7 @@ internal fun model(content: String): List<CheckpointFile> = listOf(
 internal fun facts(epoch: Int, best: Boolean = false, metrics: Map<String, Double> = mapOf("val_accuracy" to epoch / 100.0)) =
     CheckpointFacts(
         kind = CheckpointKind.WEIGHTS, epoch = epoch, batch = null, step = epoch * 10L, metrics = metrics,
-        monitor = "val_accuracy", monitorValue = metrics["val_accuracy"], best = best, createdAt = Instant.EPOCH,
+        monitor = "val_accuracy", monitorValue = metrics["val_accuracy"], best = best, createdAt = FIXED_CLOCK.instant(),
     )
 
 /**

@@ -186,7 +186,10 @@ public final class CheckpointEngine {
         EngineState s = state;
         state = new EngineState(epoch, Math.max(s.completedEpochs(), epoch + 1), s.lastBatchSeen(),
                 s.batchesSinceSave(), s.globalStep(), s.best(), s.intervalAnchorMillis());
-        boolean due = !policy.saveFrequency().batchLevel();
+        SaveFrequency frequency = policy.saveFrequency();
+        // By epoch number, not a count since train begin: a resumed run saves at the same epochs (TF 2.4 counts).
+        boolean due = !frequency.batchLevel()
+                && (!(frequency instanceof SaveFrequency.EveryEpochs every) || every.savesAfter(epoch + 1));
         pending = due ? new SavePoint(epoch, null) : null;
         return due;
     }
@@ -264,7 +267,7 @@ public final class CheckpointEngine {
         Integer batchNumber = atEpochEnd ? null : s.lastBatchSeen() + 1;
         String path = ResumePoint.pathOf(epochNumber, batchNumber, s.globalStep());
         CheckpointRecord record = new CheckpointRecord(path, epochNumber, batchNumber, s.globalStep(), logs,
-                logs.get(policy.monitor().metric()));
+                logs.get(policy.monitor().metric()), clock.instant());
         return new ResumePoint(path, record, new SavePlan(s, checkpoints, checkpoints, List.of()));
     }
 
@@ -333,7 +336,7 @@ public final class CheckpointEngine {
         }
         String path = policy.filepath().format(values);
         CheckpointRecord record = new CheckpointRecord(policy.pathInRun(path), epochNumber, batchNumber,
-                state.globalStep(), logs, value);
+                state.globalStep(), logs, value, clock.instant());
         return new Decision.Save(path, record, policy.monitor().metric(), newBest, state.best(),
                 policy.saveBestOnly(), plan(record, newBest));
     }

@@ -1,5 +1,6 @@
 package dev.ckpt.core.engine;
 
+import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 
@@ -20,12 +21,14 @@ import java.util.Objects;
  * @param step         global batch count when it was saved
  * @param metrics      the logs of the save point
  * @param monitorValue the monitored value at the save, or null if it was not logged
+ * @param createdAt    when the save was decided, by the engine's clock (what keep-one-per measures)
  */
 public record CheckpointRecord(String path, int epoch, Integer batch, long step, Map<String, Double> metrics,
-                               Double monitorValue) {
+                               Double monitorValue, Instant createdAt) {
     /** Validates the components and copies the metrics. */
     public CheckpointRecord {
         Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(createdAt, "createdAt");
         if (path.isEmpty()) {
             throw new IllegalArgumentException("checkpoint path must not be empty");
         }

@@ -2,6 +2,8 @@ package dev.ckpt.core.engine;
 
 import dev.ckpt.core.monitor.Direction;
 import dev.ckpt.core.policy.Retention;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -49,6 +51,9 @@ final class Retain {
                 }
             }
         }
+        if (rules.keepOnePer() != null) {
+            keep.addAll(onePer(rules.keepOnePer(), committed));
+        }
         List<CheckpointRecord> out = new ArrayList<>();
         for (CheckpointRecord c : committed) {
             if (!keep.contains(c.path())) {
@@ -56,5 +61,22 @@ final class Retain {
             }
         }
         return out;
+    }
+
+    /**
+     * The chain kept for good: the first checkpoint, then each one at least {@code span} after the previous link.
+     * Releasing a checkpoint outside the chain never changes the chain, so the answer is the same after every save,
+     * after a resume and in a prune.
+     */
+    private static Set<String> onePer(Duration span, List<CheckpointRecord> committed) {
+        Set<String> chain = new HashSet<>();
+        Instant anchor = null;
+        for (CheckpointRecord c : committed) {
+            if (anchor == null || Duration.between(anchor, c.createdAt()).compareTo(span) >= 0) {
+                chain.add(c.path());
+                anchor = c.createdAt();
+            }
+        }
+        return chain;
     }
 }

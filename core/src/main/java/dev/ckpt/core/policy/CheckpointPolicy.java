@@ -380,6 +380,14 @@ public final class CheckpointPolicy {
             return retention(retention.withKeepEveryNthEpoch(m));
         }
 
+        /**
+         * Also keep one checkpoint per {@code span} for good (TF's {@code keep_checkpoint_every_n_hours}):
+         * {@code retention(retention().withKeepOnePer(span))}.
+         */
+        public Builder keepOnePer(java.time.Duration span) {
+            return retention(retention.withKeepOnePer(span));
+        }
+
         /** What to do when the monitored value is missing; default {@link MissingMonitor#SKIP_AND_WARN}. */
         public Builder onMissingMonitor(MissingMonitor missingMonitor) {
             this.missingMonitor = Objects.requireNonNull(missingMonitor, "onMissingMonitor");
@@ -514,7 +522,7 @@ public final class CheckpointPolicy {
                 }
                 if (!batchLevel && field.equals(TemplateValues.BATCH)) {
                     throw new CheckpointConfigException("filepath", "filepath: field 'batch' in \"" + filepath
-                            + "\" can never be filled: saveFrequency everyEpoch() saves at epoch ends, where there is"
+                            + "\" can never be filled: saveFrequency " + saveFrequency + " saves at epoch ends, where there is"
                             + " no batch; use {epoch} or {step}, or save every N batches");
                 }
             }

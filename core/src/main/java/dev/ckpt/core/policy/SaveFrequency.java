@@ -5,12 +5,13 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * When a checkpoint is considered: at every epoch end (Keras's {@code save_freq="epoch"}), every N
- * training batches (Keras's integer {@code save_freq}), or at the first batch end after a span of
- * wall time.
+ * When a checkpoint is considered: at every epoch end (Keras's {@code save_freq="epoch"}), at every N-th
+ * epoch end (TF 2.4's {@code period}), every N training batches (Keras's integer {@code save_freq}), or
+ * at the first batch end after a span of wall time.
  *
  * <pre>{@code
  * SaveFrequency.everyEpoch();
+ * SaveFrequency.everyEpochs(5);                  // epochs 5, 10, 15 ... by epoch number, across a resume
  * SaveFrequency.everyBatches(500);               // counted across epoch boundaries, as Keras does
  * SaveFrequency.every(Duration.ofMinutes(30));   // checked at batch ends, with the engine's clock
  * }</pre>
@@ -50,6 +51,22 @@ public sealed interface SaveFrequency {
     }
 
     /**
+     * Saves at the end of epochs {@code n}, {@code 2n}, {@code 3n} ... (1-based epoch numbers), as TF 2.4's
+     * {@code ModelCheckpoint(period=n)} does. With save-best-only, the best is judged only at those epochs.
+     * The epoch number decides, not a count since training began, so a resumed run saves at the same epochs
+     * as one that was never interrupted. {@code everyEpochs(1)} is {@link #everyEpoch()}.
+     *
+     * <pre>{@code
+     * SaveFrequency.everyEpochs(2);   // over 5 epochs: after epochs 2 and 4
+     * }</pre>
+     *
+     * @throws CheckpointConfigException if {@code epochs < 1}
+     */
+    static SaveFrequency everyEpochs(int epochs) {
+        return epochs == 1 ? everyEpoch() : new EveryEpochs(epochs);
+    }
+
+    /**
      * Saves after every {@code batches} training batches, counted across epoch boundaries.
      *
      * @throws CheckpointConfigException if {@code batches < 1}
@@ -86,6 +103,41 @@ public sealed interface SaveFrequency {
         @Override
         public String toString() {
             return "everyEpoch()";
+        }
+    }
+
+    /**
+     * Every N-th epoch end: {@code SaveFrequency.everyEpochs(5)}; never at a batch end.
+     *
+     * @param epochs how many epochs between saves, {@code >= 1}; saves follow epochs whose number is a multiple
+     */
+    record EveryEpochs(int epochs) implements SaveFrequency {
+        /** Validates {@code epochs}. */
+        public EveryEpochs {
+            if (epochs < 1) {
+                throw new CheckpointConfigException("saveFrequency",
+                        "saveFrequency: every N epochs needs N >= 1, got " + epochs);
+            }
+        }
+
+        /** Whether the epoch with this 1-based number ends at a save point. */
+        public boolean savesAfter(int epochNumber) {
+            return epochNumber % epochs == 0;
+        }
+
+        @Override
+        public boolean batchLevel() {
+            return false;
+        }
+
+        @Override
+        public String describe() {
+            return "epochs:" + epochs;
+        }
+
+        @Override
+        public String toString() {
+            return "everyEpochs(" + epochs + ")";
         }
     }
 

@@ -175,6 +175,20 @@ class CoreMessagesTest {
     }
 
     @Test
+    void zeroEpochs() {
+        assertConfigError("saveFrequency", "saveFrequency: every N epochs needs N >= 1, got 0",
+                () -> SaveFrequency.everyEpochs(0));
+    }
+
+    @Test
+    void batchFieldWithEveryNthEpochSaving() {
+        assertConfigError("filepath", "filepath: field 'batch' in \"ck/b{batch}\" can never be filled: "
+                        + "saveFrequency everyEpochs(5) saves at epoch ends, where there is no batch; "
+                        + "use {epoch} or {step}, or save every N batches",
+                () -> policy("ck/b{batch}").saveFrequency(SaveFrequency.everyEpochs(5)).build());
+    }
+
+    @Test
     void nonPositiveInterval() {
         assertConfigError("saveFrequency", "saveFrequency: every(interval) needs a positive duration, got PT-1S",
                 () -> SaveFrequency.every(Duration.ofSeconds(-1)));
@@ -203,6 +217,14 @@ class CoreMessagesTest {
     void keepEveryNthEpochBelowOne() {
         assertConfigError("keepEveryNthEpoch", "keepEveryNthEpoch: needs a count >= 1 (or null for no rule), got 0",
                 () -> Retention.keepAll().withKeepEveryNthEpoch(0));
+    }
+
+    @Test
+    void keepOnePerNotPositive() {
+        assertConfigError("keepOnePer", "keepOnePer: needs a positive duration (or null for no rule), got PT0S",
+                () -> Retention.keepAll().withKeepOnePer(Duration.ZERO));
+        assertConfigError("keepOnePer", "keepOnePer: needs a positive duration (or null for no rule), got PT-6H",
+                () -> policy("ck/e{epoch}").keepOnePer(Duration.ofHours(-6)));
     }
 
     // ---- engine ----
@@ -262,13 +284,13 @@ class CoreMessagesTest {
     @Test
     void runCheckpointsWithABestThatIsNotKept() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new RunCheckpoints(List.of(new CheckpointRecord("e1", 1, null, 1, Map.of(), null)), "e2", "e1"));
+                () -> new RunCheckpoints(List.of(new CheckpointRecord("e1", 1, null, 1, Map.of(), null, java.time.Instant.EPOCH)), "e2", "e1"));
         assertEquals("checkpoints: best \"e2\" is not among the kept [e1]", e.getMessage());
     }
 
     @Test
     void runCheckpointsListingAPathTwice() {
-        CheckpointRecord c = new CheckpointRecord("e1", 1, null, 1, Map.of(), null);
+        CheckpointRecord c = new CheckpointRecord("e1", 1, null, 1, Map.of(), null, java.time.Instant.EPOCH);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new RunCheckpoints(List.of(c, c), null, null));
         assertEquals("checkpoints: \"e1\" is listed twice", e.getMessage());
@@ -277,7 +299,7 @@ class CoreMessagesTest {
     @Test
     void checkpointRecordWithANegativeStep() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new CheckpointRecord("e1", 1, null, -1, Map.of(), null));
+                () -> new CheckpointRecord("e1", 1, null, -1, Map.of(), null, java.time.Instant.EPOCH));
         assertEquals("checkpoint e1: epoch, batch and step must be >= 0, got epoch 1, batch null, step -1",
                 e.getMessage());
     }
@@ -334,7 +356,7 @@ class CoreMessagesTest {
     /** A save decision as the engine would make it; only the message matters here. */
     private static Decision.Save save(String path, int epoch, Integer batch, long step, String monitor, Double value,
                                       boolean newBest, Double previousBest, boolean bestOnly) {
-        CheckpointRecord record = new CheckpointRecord(path, epoch, batch, step, Map.of(), value);
+        CheckpointRecord record = new CheckpointRecord(path, epoch, batch, step, Map.of(), value, java.time.Instant.EPOCH);
         SavePlan plan = new SavePlan(EngineState.initial(null), RunCheckpoints.none(),
                 new RunCheckpoints(List.of(record), null, path), List.of());
         return new Decision.Save(path, record, monitor, newBest, previousBest, bestOnly, plan);

@@ -6,6 +6,7 @@ import dev.ckpt.core.monitor.Direction;
 import dev.ckpt.core.monitor.MetricDirections;
 import dev.ckpt.core.monitor.Mode;
 import dev.ckpt.core.policy.CheckpointPolicy;
+import dev.ckpt.core.policy.Retention;
 import dev.ckpt.core.policy.SaveFrequency;
 import dev.ckpt.core.template.TemplateFormatException;
 import java.io.BufferedReader;
@@ -16,9 +17,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneOffset;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -38,7 +37,11 @@ final class KerasScenarios {
     }
 
     /** What happened, in the vectors' own terms. */
-    record Outcome(String error, Integer errorAt, List<String> saves, List<Integer> missingMonitor) {
+    record Outcome(String error, Integer errorAt, List<String> saves, List<Integer> missingMonitor, List<String> kept) {
+        Outcome(String error, Integer errorAt, List<String> saves, List<Integer> missingMonitor) {
+            this(error, errorAt, saves, missingMonitor, null);
+        }
+
         static Outcome expected(JsonNode expect) {
             List<String> saves = new ArrayList<>();
             for (JsonNode s : expect.get("saves")) {
@@ -51,7 +54,7 @@ final class KerasScenarios {
             JsonNode error = expect.get("error");
             JsonNode at = expect.get("error_at");
             return new Outcome(error == null || error.isNull() ? null : error.asText(),
-                    at == null || at.isNull() ? null : at.asInt(), saves, missing);
+                    at == null || at.isNull() ? null : at.asInt(), saves, missing, texts(expect.get("kept")));
         }
     }
 
@@ -96,6 +99,15 @@ final class KerasScenarios {
         }
     }
 
+    private static List<String> texts(JsonNode array) {
+        if (array == null || array.isNull()) {
+            return null;
+        }
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
     /** Replays {@code scenario} through ckpt and reports the outcome in the vectors' terms. */
     static Outcome replay(JsonNode scenario) {
         CheckpointPolicy policy;
@@ -104,23 +116,35 @@ final class KerasScenarios {
         } catch (IllegalArgumentException e) {
             return new Outcome("ConfigError", null, List.of(), List.of());
         }
-        CheckpointEngine engine = CheckpointEngine.start(policy,
-                Clock.fixed(Instant.EPOCH, ZoneOffset.UTC));
+        TestClock clock = new TestClock(0);
+        CheckpointEngine engine = CheckpointEngine.start(policy, clock);
         engine.onTrainBegin(null);
+        // What the run's manifest holds after each commit: a "resume" event restarts from it.
+        EngineState stored = null;
         List<String> saves = new ArrayList<>();
         List<Integer> missing = new ArrayList<>();
         JsonNode events = scenario.get("events");
         for (int i = 0; i < events.size(); i++) {
             JsonNode event = events.get(i);
+            if (event.has("at_seconds")) {
+                clock.set(event.get("at_seconds").asLong() * 1000);
+            }
+            if (event.get("on").asText().equals("resume")) {
+                engine = stored == null ? CheckpointEngine.start(policy, clock)
+                        : CheckpointEngine.resume(policy, stored, engine.checkpoints(), clock);
+                engine.onTrainBegin(null);
+                continue;
+            }
             Decision decision;
             try {
+                CheckpointEngine current = engine;
                 decision = switch (event.get("on").asText()) {
                     case "epoch_begin" -> {
-                        engine.onEpochBegin(event.get("epoch").asInt());
+                        current.onEpochBegin(event.get("epoch").asInt());
                         yield Decision.none();
                     }
-                    case "batch_end" -> engine.onBatchEnd(event.get("batch").asInt(), logs(event.get("logs")));
-                    case "epoch_end" -> engine.onEpochEnd(event.get("epoch").asInt(), logs(event.get("logs")));
+                    case "batch_end" -> current.onBatchEnd(event.get("batch").asInt(), logs(event.get("logs")));
+                    case "epoch_end" -> current.onEpochEnd(event.get("epoch").asInt(), logs(event.get("logs")));
                     default -> throw new IllegalArgumentException("unknown event " + event);
                 };
             } catch (TemplateFormatException e) {
@@ -129,11 +153,14 @@ final class KerasScenarios {
             if (decision instanceof Decision.Save save) {
                 saves.add(i + ":" + save.path());
                 engine.apply(save);
+                stored = save.plan().state();
             } else if (decision instanceof Decision.Skip skip && skip.reason() == Decision.Reason.MISSING_MONITOR) {
                 missing.add(i);
             }
         }
-        return new Outcome(null, null, saves, missing);
+        List<String> kept = scenario.get("expect").has("kept")
+                ? engine.checkpoints().kept().stream().map(CheckpointRecord::path).toList() : null;
+        return new Outcome(null, null, saves, missing, kept);
     }
 
     static CheckpointPolicy policy(JsonNode p) {
@@ -145,14 +172,34 @@ final class KerasScenarios {
         }
         JsonNode freq = p.get("save_freq");
         JsonNode threshold = p.get("initial_value_threshold");
+        JsonNode period = p.get("period");
+        SaveFrequency frequency = freq.isNumber() ? SaveFrequency.everyBatches(freq.asInt())
+                : SaveFrequency.parse(freq.asText());
+        if (period != null && !period.isNull()) {
+            // TF 2.4's period applies to save_freq="epoch" only, as there
+            frequency = SaveFrequency.everyEpochs(period.asInt());
+        }
         return CheckpointPolicy.builder(p.get("filepath").asText())
                 .monitor(p.get("monitor").asText())
                 .mode(kerasMode(p.get("mode").asText()))
                 .saveBestOnly(p.get("save_best_only").asBoolean())
-                .saveFrequency(freq.isNumber() ? SaveFrequency.everyBatches(freq.asInt()) : SaveFrequency.parse(freq.asText()))
+                .saveFrequency(frequency)
+                .retention(retention(p.get("retention")))
                 .initialValueThreshold(threshold == null || threshold.isNull() ? null : number(threshold))
                 .metricDirections(MetricDirections.none().with(directions))
                 .build();
+    }
+
+    private static Retention retention(JsonNode r) {
+        if (r == null || r.isNull()) {
+            return Retention.keepAll();
+        }
+        return new Retention(count(r, "keep_best"), count(r, "keep_last"), count(r, "keep_every_nth_epoch"),
+                r.has("keep_one_per_seconds") ? Duration.ofSeconds(r.get("keep_one_per_seconds").asLong()) : null);
+    }
+
+    private static Integer count(JsonNode r, String name) {
+        return r.has(name) ? r.get(name).asInt() : null;
     }
 
     /** Keras accepts exactly "min", "max" and "auto"; anything else warns and falls back to auto. */
