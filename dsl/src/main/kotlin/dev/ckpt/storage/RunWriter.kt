@@ -41,7 +41,6 @@ internal class RunChange(
 internal class RunWriter private constructor(
     private val store: RunStore,
     private val policyFingerprint: String,
-    private val clock: Clock,
     private val lock: AutoCloseable,
     private val hook: (StorageStep) -> Unit,
     private val claim: WriterClaim?,
@@ -304,7 +303,7 @@ internal class RunWriter private constructor(
                 val existing = store.readManifest()?.let { Codecs.decodeManifest(store.describe(MANIFEST_FILE), it) }
                 val claim = if (store.claimsRunInManifest) WriterClaim(owner, randomToken()) else null
                 val writer = RunWriter(
-                    store, policyFingerprint, clock, lock, hook, claim,
+                    store, policyFingerprint, lock, hook, claim,
                     existing ?: Manifest(runId = UUID.randomUUID().toString(), policyFingerprint = policyFingerprint),
                 )
                 // The claim: one conditional write, before anything else changes, that makes every later write of
