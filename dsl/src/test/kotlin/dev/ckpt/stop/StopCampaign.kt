@@ -26,7 +26,8 @@ import kotlin.random.Random
  *
  * Checked after each launch: a SIGTERM launch's committed state ends exactly where its last trained batch does
  * (nothing lost, nothing twice), and the JVM exits with 143; a SIGKILL launch's is between where it started and
- * where it got to. Each launch is held once ckpt has opened the run (recovered what a kill left) and checked for
+ * where it got to (a SIGKILL is sent at the first commit that begins after its batch, so that it may cut a
+ * commit short). Each launch is held once ckpt has opened the run (recovered what a kill left) and checked for
  * checkpoint directories the manifest does not list; training goes on once the test has looked.
  *
  * @param base the trainer's base: a directory, or an `s3://bucket/prefix`
@@ -73,9 +74,14 @@ internal class StopCampaign(
                         unlistedChecks++
                         child.send("GO")
                     }
-                    line == "B" -> if (++begun == stopAfter) {
+                    line == "B" -> if (++begun == stopAfter && stop == Stop.TERM) {
                         // The child's output keeps being queued while this waits for its exit, and is read below.
-                        if (stop == Stop.TERM) child.terminate() else killedLive = child.kill()
+                        child.terminate()
+                    }
+                    // A SIGKILL waits for the first commit past its batch: it lands while that commit may be under way.
+                    line.startsWith(StopTrainer.COMMITTING) -> if (stop == Stop.KILL && begun >= stopAfter && !killedLive) {
+                        killedLive = child.kill()
+                        check(killedLive) { "launch $launch: the child had ended before its SIGKILL\n${child.logTail()}" }
                     }
                     line == "DONE" -> finished = true
                 }

@@ -13,7 +13,7 @@ import kotlin.system.exitProcess
  * The child JVM of [SigtermCampaignSpec]: trains the digits through [CheckpointCallback.fit] with [StopPolicy],
  * resuming the run it finds. As each training batch begins (a batch that begins is trained: a stop is served at a
  * batch end, never inside one) it appends one byte to the count file, unbuffered, so that the count survives the
- * JVM's exit, and prints `B`; it prints `MSG <text>` for each ckpt message (and appends a stop's signal-to-commit
+ * JVM's exit, and prints `B`; it prints `COMMITTING <path>` as the writer begins each commit, `MSG <text>` for each ckpt message (and appends a stop's signal-to-commit
  * milliseconds to `<count file>.commits`), and `DONE` at the end. With `hold`, it prints `HELD` once ckpt has
  * opened the run (recovered and restored it) and waits for a line on stdin before it trains.
  *
@@ -23,6 +23,7 @@ object StopTrainer {
     const val COMMITTED: String = "stop: committed resume point "
     const val HOLD: String = "hold"
     const val HELD: String = "HELD"
+    const val COMMITTING: String = "COMMITTING "
 
     @JvmStatic
     fun main(args: Array<String>) {
@@ -35,6 +36,7 @@ object StopTrainer {
                 }
             }
         }
+        saver.beforeCommit = { path -> CrashTrainer.say("$COMMITTING$path") }
         val count = java.io.FileOutputStream(args[1], true)
         var hold = args.getOrNull(3) == HOLD
         val counter = object : Callback() {
