@@ -58,10 +58,10 @@ public class CheckpointCallback internal constructor(
     public val saved: List<String> get() = savedPaths.toList()
 
     /**
-     * Asks the training in progress (or the next one) to stop at its next batch end, from any thread: a pause from a
-     * notebook, a UI or a watchdog. With `resume = true` it first commits a resume point of exactly that state, so
-     * that running the same [fit] again continues at the next batch; `fit` then returns normally and [stopped] says
-     * why. A request already pending keeps its reason.
+     * Asks the training in progress to stop at its next batch end, from any thread: a pause from a notebook, a UI or
+     * a watchdog. With `resume = true` it first commits a resume point of exactly that state, so that running the
+     * same [fit] again continues at the next batch; `fit` then returns normally and [stopped] says why. A request
+     * already pending keeps its reason.
      *
      * ```kotlin
      * thread { readLine(); saver.requestStop("pause from the console") }
@@ -69,13 +69,19 @@ public class CheckpointCallback internal constructor(
      * println(saver.stopped ?: "finished")
      * ```
      *
-     * It does not interrupt a TensorFlow step, and stops nothing before the current batch ends.
+     * It does not interrupt a TensorFlow step, and stops nothing before the current batch ends. A request belongs
+     * to one training, as Keras resets `stop_training` at each `fit`: one made while no training runs does nothing
+     * (a message says so), and one that the training ends before serving (asked after its last batch end) is
+     * dropped at its end, with a message, so that a later `fit` does not stop at its first batch. Nothing is lost
+     * either way: the finished training's last save is committed.
      *
      * @param reason said in the messages and in [StopReport.reason]
      */
     public fun requestStop(reason: String) {
         require(reason.isNotBlank()) { "requestStop: give a reason (it is shown in the messages), got \"$reason\"" }
-        stop.request(reason, fromSignal = false)
+        if (stop.request(reason, fromSignal = false) == StopControl.Asked.NO_TRAINING) {
+            messages.info("stop: requestStop(\"$reason\") while no training of $runLocation is in progress; there is nothing to stop, so it is ignored")
+        }
     }
 
     /**

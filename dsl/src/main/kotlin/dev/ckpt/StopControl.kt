@@ -36,7 +36,9 @@ public class StopReport internal constructor(
 /**
  * A stop request's life: asked from any thread ([request]), served by the training thread at the next batch end
  * ([serve]), awaited by a signal's shutdown hook ([awaitServed]). One request at a time; a served one is cleared
- * when the next training begins.
+ * when the next training begins. A request belongs to the training in progress ([begin] to [end]): one made while
+ * none runs is refused, and one that training ends before serving is dropped at [end], so that it cannot stop the
+ * first batch of a later `fit` (as Keras resets `stop_training` at each `fit`).
  */
 internal class StopControl {
     private class Request(val reason: String, val fromSignal: Boolean, val nanos: Long) {
@@ -49,13 +51,46 @@ internal class StopControl {
     @Volatile
     private var current: Request? = null
 
-    /** Asks for a stop; a request already pending keeps its reason. Returns whether this call made the request. */
+    /** Whether a training is in progress, between [begin] and [end]. */
+    private var training = false
+
+    /** What [request] did. */
+    enum class Asked { MADE, ALREADY_PENDING, NO_TRAINING }
+
+    /** Asks for a stop; a request already pending keeps its reason, and without a training in progress nothing is asked. */
     @Synchronized
-    fun request(reason: String, fromSignal: Boolean): Boolean {
-        if (current != null && current!!.report == null) return false
+    fun request(reason: String, fromSignal: Boolean): Asked {
+        if (!training) return Asked.NO_TRAINING
+        if (current != null && current!!.report == null) return Asked.ALREADY_PENDING
         current = Request(reason, fromSignal, System.nanoTime())
-        return true
+        return Asked.MADE
     }
+
+    /** A training begins: requests are taken from now on. */
+    @Synchronized
+    fun begin() {
+        training = true
+        dropped = null
+    }
+
+    /**
+     * The training ended: later requests are refused, and a request it did not serve is dropped (a shutdown hook
+     * waiting for it wakes with no report). Returns the dropped request's reason, or null.
+     */
+    @Synchronized
+    fun end(): String? {
+        training = false
+        val r = current?.takeIf { it.report == null } ?: return null
+        current = null
+        dropped = r.reason
+        r.served.countDown()
+        return r.reason
+    }
+
+    /** The reason of the last request that a training ended before serving (for the shutdown hook's message). */
+    @Volatile
+    var dropped: String? = null
+        private set
 
     /** The reason of the request the training thread has yet to serve, or null. */
     fun pending(): String? = current?.takeIf { it.report == null }?.reason

@@ -84,6 +84,7 @@ internal class TrainingSession private constructor(
 
     init {
         shutdownHook?.let { Runtime.getRuntime().addShutdownHook(it) }
+        stop.begin()
         if (options.resume) StopSignals.add(stop, options.stopOn, messages)
     }
 
@@ -190,6 +191,12 @@ internal class TrainingSession private constructor(
 
     private fun release() {
         StopSignals.remove(stop)
+        stop.end()?.let { reason ->
+            messages.info(
+                "stop: $reason came after the last batch end of this training, which ended without serving it; the " +
+                    "request is dropped (it will not stop a later fit) and the run stays at ${newestCommitted ?: "no committed state"}",
+            )
+        }
         try {
             queue.close()
             writer.close()
@@ -223,7 +230,9 @@ internal class TrainingSession private constructor(
     fun awaitStop(): StopReport? {
         val deadline = options.stopDeadline
         val report = stop.awaitServed(deadline.toNanos(), TimeUnit.NANOSECONDS)
-        if (report == null) {
+        if (report == null && stop.dropped != null) {
+            messages.info("stop: training ended before serving ${stop.dropped}; the run stays at ${newestCommitted ?: "no committed state"}")
+        } else if (report == null) {
             messages.warn(
                 "stop: the resume point was not committed within ${deadline.toMillis()} ms (stopDeadline); the JVM exits now " +
                     "and the run stays at its latest committed state, ${newestCommitted ?: "none"}, intact",

@@ -213,4 +213,29 @@ class StopSpec : FunSpec({
         messages.last() shouldBe "stop: training stopped at epoch 1, batch 21 (step 21); run the same program again to continue " +
             "from resume-e0001-b0021-s000021 (resume = true)"
     }
+
+    test("a stop that training ends before serving is dropped at its end, and one asked between trainings is ignored: neither stops a later fit") {
+        val dir = tempdir().toPath()
+        val messages: MutableList<String> = Collections.synchronizedList(mutableListOf())
+        val saver = bestOnly(dir, messages)
+        // saver.fit calls this callback's onTrainEnd after the last batch end, while the run is still open.
+        val late = object : Callback() {
+            override fun onTrainEnd(logs: TrainingHistory) {
+                saver.requestStop("late pause")
+            }
+        }
+        Digits.newCompiledModel().use { saver.fit(it, train, valid, 1, 32, 64, listOf(late)) }
+        saver.stopped.shouldBeNull()
+        messages shouldContain "stop: late pause came after the last batch end of this training, which ended without serving it; the " +
+            "request is dropped (it will not stop a later fit) and the run stays at e01"
+        saver.requestStop("idle pause")
+        messages.last() shouldBe "stop: requestStop(\"idle pause\") while no training of ${dir.resolve("run")} is in progress; " +
+            "there is nothing to stop, so it is ignored"
+        val second = Counter(offset = 1)
+        Digits.newCompiledModel().use { saver.fit(it, train, valid, 2, 32, 64, listOf(second)) }
+        withClue("the next fit trains its whole epoch: no request left from before stops it at its first batch") {
+            saver.stopped.shouldBeNull()
+            second.batchesByEpoch.toMap() shouldBe mapOf(2 to 45)
+        }
+    }
 })
