@@ -1,6 +1,7 @@
 package dev.ckpt
 
 import dev.ckpt.core.engine.CheckpointEngine
+import dev.ckpt.core.engine.CheckpointRecord
 import dev.ckpt.core.engine.Decision
 import dev.ckpt.core.engine.EngineState
 import dev.ckpt.core.engine.ResumePoint
@@ -18,7 +19,6 @@ import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel
 import org.jetbrains.kotlinx.dl.api.core.history.BatchTrainingEvent
 import org.jetbrains.kotlinx.dl.api.core.history.EpochTrainingEvent
 import java.io.IOException
-import java.time.Instant
 import java.util.concurrent.TimeUnit
 
 /**
@@ -318,12 +318,7 @@ internal class TrainingSession private constructor(
         val started = System.nanoTime()
         return try {
             beforeCommit?.invoke(point.path())
-            val c = point.checkpoint()
-            val facts = CheckpointFacts(
-                kind = snapshot.kind, epoch = c.epoch(), batch = c.batch(), step = c.step(), metrics = c.metrics(),
-                monitor = policy.monitor().metric(), monitorValue = c.monitorValue(), best = false, createdAt = Instant.EPOCH,
-                modelClass = snapshot.modelClass, data = data,
-            )
+            val facts = facts(point.checkpoint(), policy.monitor().metric(), best = false, snapshot, data)
             writer.commit(point.path(), facts, snapshot.files(), RunChange(writer.manifest.best, emptyList(), stored(point.plan().state()), resumePoint = true))
             SaveOutcome.PointCommitted(point, writer.release())
         } catch (e: Throwable) {
@@ -334,17 +329,20 @@ internal class TrainingSession private constructor(
         }
     }
 
+    /** What `checkpoint.json` records of [c]: its position and metrics as the engine decided them, its files' model. */
+    private fun facts(c: CheckpointRecord, monitor: String, best: Boolean, snapshot: ModelSnapshot, data: DataFacts?) = CheckpointFacts(
+        kind = snapshot.kind, epoch = c.epoch(), batch = c.batch(), step = c.step(), metrics = c.metrics(),
+        monitor = monitor, monitorValue = c.monitorValue(), best = best, createdAt = c.createdAt(),
+        modelClass = snapshot.modelClass, data = data,
+    )
+
     /** On the writer: files, checkpoint.json, one manifest write, then the released checkpoints' files. */
     private fun commit(save: Decision.Save, snapshot: ModelSnapshot, data: DataFacts?): SaveOutcome {
         val started = System.nanoTime()
         return try {
             beforeCommit?.invoke(save.path())
             val plan = save.plan()
-            val facts = CheckpointFacts(
-                kind = snapshot.kind, epoch = save.epoch(), batch = save.batch(), step = save.step(), metrics = save.metrics(),
-                monitor = save.monitor(), monitorValue = save.monitorValue(), best = save.newBest(), createdAt = save.checkpoint().createdAt(),
-                modelClass = snapshot.modelClass, data = data,
-            )
+            val facts = facts(save.checkpoint(), save.monitor(), save.newBest(), snapshot, data)
             writer.commit(
                 save.checkpoint().path(), facts, snapshot.files(),
                 RunChange(plan.after().bestPath(), plan.released().map { it.path() }, stored(plan.state())),

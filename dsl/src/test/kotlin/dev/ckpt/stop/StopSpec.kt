@@ -19,6 +19,7 @@ import org.jetbrains.kotlinx.dl.api.core.history.BatchTrainingEvent
 import org.jetbrains.kotlinx.dl.api.core.history.TrainingHistory
 import java.nio.file.Files
 import java.time.Duration
+import java.time.Instant
 import java.util.Collections
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
@@ -71,7 +72,9 @@ class StopSpec : FunSpec({
         val dir = tempdir().toPath()
         val first = Counter()
         val saver = bestOnly(dir)
+        val began = Instant.now()
         Digits.newCompiledModel().use { saver.fit(it, train, valid, 5, 32, 64, listOf(first, AskStop(saver, 3, 45, "test"))) }
+        val ended = Instant.now()
         val stopped = saver.stopped.shouldNotBeNull()
         withClue("a request in an epoch's last batch is served at that epoch's end") { stopped.batch.shouldBeNull() }
         stopped.epoch shouldBe 3
@@ -83,6 +86,9 @@ class StopSpec : FunSpec({
         point.path shouldBe "resume-e0003-end-s000135"
         point.isResumePoint shouldBe true
         point.isBest shouldBe false
+        withClue("the resume point's createdAt is when the engine proposed it, not a placeholder") {
+            (point.createdAt in began..ended) shouldBe true
+        }
         afterStop.verify().allOk shouldBe true
 
         val second = Counter(offset = 3)
