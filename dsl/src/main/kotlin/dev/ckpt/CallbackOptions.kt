@@ -9,7 +9,10 @@ import java.nio.file.Path
 import java.time.Clock
 import java.time.Duration
 
-/** Callback settings that are not part of the decision policy. */
+/**
+ * The callback settings of [CheckpointOptions] that are not part of the decision policy, fixed when the callback is
+ * made. It has no defaults of its own: [CheckpointOptions] holds them.
+ */
 internal class CallbackOptions(
     val resume: Boolean,
     val directory: Path,
@@ -18,19 +21,12 @@ internal class CallbackOptions(
     val listener: CheckpointListener?,
     val async: Boolean,
     /** Signals that stop training at the next batch end (with `resume = true`). */
-    val stopOn: Set<StopSignal> = DEFAULT_STOP_ON,
+    val stopOn: Set<StopSignal>,
     /** How long a stop signal's shutdown waits for the stop's commit. */
-    val stopDeadline: Duration = DEFAULT_STOP_DEADLINE,
+    val stopDeadline: Duration,
 ) {
     init {
         require(!stopDeadline.isNegative && !stopDeadline.isZero) { "stopDeadline: must be positive, got $stopDeadline" }
-    }
-
-    companion object {
-        val DEFAULT_STOP_ON: Set<StopSignal> = setOf(StopSignal.SIGTERM, StopSignal.SIGINT)
-
-        /** Under Kubernetes' default grace period of 30 s, with room for the JVM to exit. */
-        val DEFAULT_STOP_DEADLINE: Duration = Duration.ofSeconds(25)
     }
 
     /**

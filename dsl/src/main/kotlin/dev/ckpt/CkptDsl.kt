@@ -3,4 +3,4 @@ package dev.ckpt
 /** Marks ckpt's DSL scopes so that an inner block cannot silently set an outer block's options. */
 @DslMarker
 @Target(AnnotationTarget.CLASS)
-public annotation class CkptDsl
+internal annotation class CkptDsl

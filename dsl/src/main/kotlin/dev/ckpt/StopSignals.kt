@@ -5,7 +5,7 @@ import sun.misc.SignalHandler
 import java.util.concurrent.ConcurrentHashMap
 
 /**
- * A POSIX signal that asks a training to stop at its next batch end (see [CheckpointSpec.stopOn]).
+ * A POSIX signal that asks a training to stop at its next batch end (see [CheckpointOptions.stopOn]).
  *
  * SIGTERM and SIGINT end the JVM after the stop, with the JVM's usual exit code (128 + the signal's number: 143
  * for SIGTERM, 130 for SIGINT). SIGUSR1 and SIGUSR2 only stop the training: `fit` returns, and the program decides

@@ -3,16 +3,17 @@ package dev.ckpt
 import dev.ckpt.core.CheckpointConfigException
 import dev.ckpt.core.monitor.Direction
 import dev.ckpt.core.monitor.Mode
+import dev.ckpt.core.policy.CheckpointPolicy
 import dev.ckpt.core.policy.MissingMonitor
 import dev.ckpt.core.policy.Retention
 import dev.ckpt.core.policy.SaveFrequency
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.nulls.shouldBeNull
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldStartWith
 import java.nio.file.Path
 import java.time.Duration
-import kotlin.time.Duration.Companion.hours
 
 class CheckpointDslSpec : FunSpec({
     test("defaults are Keras's: val_loss, AUTO, every epoch, keep all, full model") {
@@ -69,7 +70,7 @@ class CheckpointDslSpec : FunSpec({
         val policy = checkpoint("runs/x/e{epoch:02d}-{val_loss:.2f}") {
             saveFrequency = everyEpochs(5)
             keepLast = 2
-            keepOnePer = 6.hours
+            keepOnePer = Duration.ofHours(6)
         }.policy
         policy.saveFrequency() shouldBe SaveFrequency.everyEpochs(5)
         policy.retention() shouldBe Retention(null, 2, null, Duration.ofHours(6))
@@ -80,6 +81,11 @@ class CheckpointDslSpec : FunSpec({
         checkpoint("runs/digits/e{epoch:02d}-{val_loss:.2f}") { directory = base }.runLocation shouldBe base.resolve("runs/digits").toString()
         checkpoint("runs/digits/best") { directory = base }.runLocation shouldBe base.resolve("runs/digits").toString()
         checkpoint("e{epoch}") { directory = base }.runLocation shouldBe base.toString()
+    }
+
+    test("the options start from the core builder's defaults: an empty block is the core's default policy") {
+        checkpoint("runs/x/e{epoch}").policy shouldBe CheckpointPolicy.builder("runs/x/e{epoch}").build()
+        checkpoint("runs/x/e{epoch}") { keepOnePer.shouldBeNull(); mode shouldBe Mode.AUTO; monitor shouldBe "val_loss" }
     }
 
     test("a monitor set in the block is explicit, the default is not, and both reach the policy") {
@@ -96,7 +102,7 @@ class CheckpointDslSpec : FunSpec({
         shouldThrow<CheckpointConfigException> { checkpoint("runs/x/e{epoch:02q}") }.option() shouldBe "filepath"
         shouldThrow<CheckpointConfigException> { checkpoint("runs/x/e{epoch}") { saveFrequency = everyEpochs(0) } }.message shouldBe
             "saveFrequency: every N epochs needs N >= 1, got 0"
-        shouldThrow<CheckpointConfigException> { checkpoint("runs/x/e{epoch}") { keepOnePer = (-6).hours } }.message shouldBe
+        shouldThrow<CheckpointConfigException> { checkpoint("runs/x/e{epoch}") { keepOnePer = Duration.ofHours(-6) } }.message shouldBe
             "keepOnePer: needs a positive duration (or null for no rule), got PT-6H"
         shouldThrow<CheckpointConfigException> { checkpoint("runs/x/b{batch}") { saveFrequency = everyEpochs(2) } }.message shouldBe
             "filepath: field 'batch' in \"runs/x/b{batch}\" can never be filled: saveFrequency everyEpochs(2) saves at epoch " +

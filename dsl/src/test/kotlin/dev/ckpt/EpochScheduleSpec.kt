@@ -13,7 +13,6 @@ import java.time.Duration
 import java.time.Instant
 import java.time.ZoneId
 import java.time.ZoneOffset
-import kotlin.time.Duration.Companion.hours
 
 /** `saveFrequency = everyEpochs(n)` and `keepOnePer` through KotlinDL's training loop. */
 class EpochScheduleSpec : FunSpec({
@@ -61,7 +60,7 @@ class EpochScheduleSpec : FunSpec({
             override fun onEpochBegin(epoch: Int, logs: TrainingHistory) = clock.advance(Duration.ofHours(2))
         }
         fun saver(resume: Boolean) = checkpoint("runs/kp/e{epoch:02d}") {
-            keepLast = 1; keepOnePer = 6.hours; this.resume = resume; this.clock = clock; directory = dir
+            keepLast = 1; keepOnePer = Duration.ofHours(6); this.resume = resume; this.clock = clock; directory = dir
         }
         Digits.newCompiledModel().use { it.fit(train, valid, 5, 32, 64, listOf(twoHoursPerEpoch, saver(false))) }
         Digits.newCompiledModel().use { it.fit(train, valid, 5, 32, 64, listOf(twoHoursPerEpoch, saver(true))) }

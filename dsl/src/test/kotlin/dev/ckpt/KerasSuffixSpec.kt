@@ -1,6 +1,5 @@
 package dev.ckpt
 
-import dev.ckpt.core.policy.CheckpointPolicy
 import dev.ckpt.core.policy.KerasSuffix
 import dev.ckpt.kotlindl.Digits
 import io.kotest.core.spec.style.FunSpec
@@ -9,6 +8,7 @@ import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.shouldBe
 import java.nio.file.Files
+import java.util.function.Consumer
 
 /** A Keras file name (`best_model.h5`) never surprises: the callback says it will be a directory, or strips it. */
 class KerasSuffixSpec : FunSpec({
@@ -23,9 +23,9 @@ class KerasSuffixSpec : FunSpec({
         saver.policy.filepath().source() shouldBe "model_checkpoints/best_model.h5"
     }
 
-    test("the Java facade reports the same warning to its listener") {
+    test("the Java entry point (a Consumer of the options) reports the same warning to its listener") {
         val heard = ArrayList<String>()
-        Ckpt.callback(CheckpointPolicy.builder("model_checkpoints/best_model.h5").build(), Ckpt.options().listener { heard += it })
+        checkpoint("model_checkpoints/best_model.h5", Consumer { options -> options.onMessage { heard += it } })
         heard shouldBe listOf(warning)
     }
 

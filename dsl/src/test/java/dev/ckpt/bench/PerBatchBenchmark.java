@@ -1,14 +1,13 @@
 package dev.ckpt.bench;
 
 import dev.ckpt.CheckpointCallback;
-import dev.ckpt.CheckpointDsl;
+import dev.ckpt.Ckpt;
 import dev.ckpt.kotlindl.Digits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import kotlin.Unit;
 import org.jetbrains.kotlinx.dl.api.core.Sequential;
 import org.jetbrains.kotlinx.dl.api.core.callback.Callback;
 import org.jetbrains.kotlinx.dl.api.core.history.BatchTrainingEvent;
@@ -57,11 +56,10 @@ public class PerBatchBenchmark {
         model = Digits.INSTANCE.newCompiledModel(32);
         model.init();
         boolean everyEpoch = frequency.equals("epoch");
-        saver = CheckpointDsl.checkpoint("run/s{step}", spec -> {
-            spec.setDirectory(dir);
-            spec.setMonitor("loss");
-            spec.setSaveFrequency(everyEpoch ? spec.everyEpoch() : spec.everyBatches(Integer.MAX_VALUE));
-            return Unit.INSTANCE;
+        saver = Ckpt.checkpoint("run/s{step}", options -> {
+            options.setDirectory(dir);
+            options.setMonitor("loss");
+            options.setSaveFrequency(everyEpoch ? options.everyEpoch() : options.everyBatches(Integer.MAX_VALUE));
         });
         saver.model = model; // KotlinDL binds callbacks this way at the start of fit
         nothing.model = model;

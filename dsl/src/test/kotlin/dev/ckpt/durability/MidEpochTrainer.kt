@@ -55,7 +55,7 @@ internal object MidEpochPolicy {
     const val EPOCHS: Int = 3
     const val RUN: String = "runs/mid"
 
-    fun callback(base: Path, configure: dev.ckpt.CheckpointSpec.() -> Unit = {}): CheckpointCallback =
+    fun callback(base: Path, configure: dev.ckpt.CheckpointOptions.() -> Unit = {}): CheckpointCallback =
         checkpoint("$RUN/e{epoch:02d}-b{batch:02d}-s{step:03d}") {
             saveFrequency = everyBatches(15)
             resume = true

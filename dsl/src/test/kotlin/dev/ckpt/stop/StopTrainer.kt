@@ -71,7 +71,7 @@ internal object StopPolicy {
     const val EPOCH_BATCHES: Int = 45
 
     /** The policy, writing under [base]: a directory, or an `s3://` prefix (given in the filepath). */
-    fun callback(base: String, configure: dev.ckpt.CheckpointSpec.() -> Unit = {}): CheckpointCallback {
+    fun callback(base: String, configure: dev.ckpt.CheckpointOptions.() -> Unit = {}): CheckpointCallback {
         val s3 = base.startsWith("s3://")
         return checkpoint(if (s3) "$base/$RUN/e{epoch:02d}-b{batch:02d}-s{step:04d}" else "$RUN/e{epoch:02d}-b{batch:02d}-s{step:04d}") {
             saveFrequency = everyBatches(15)

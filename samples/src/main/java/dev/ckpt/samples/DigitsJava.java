@@ -5,8 +5,6 @@ import dev.ckpt.CheckpointCallback;
 import dev.ckpt.Checkpoints;
 import dev.ckpt.Ckpt;
 import dev.ckpt.core.monitor.Mode;
-import dev.ckpt.core.policy.CheckpointPolicy;
-import dev.ckpt.core.policy.Retention;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -15,7 +13,7 @@ import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel;
 import org.jetbrains.kotlinx.dl.api.core.Sequential;
 
 /**
- * The digits sample through ckpt's Java API: a core {@code CheckpointPolicy}, {@code Ckpt.callback},
+ * The digits sample through ckpt's Java API: {@code Ckpt.checkpoint} with a lambda that sets the options,
  * and {@code Checkpoints.open} to restore the best model.
  *
  * <p>Run from the repository root:
@@ -36,14 +34,14 @@ public final class DigitsJava {
         Digits.Split data = Digits.load().split();
         SampleRuns.clear(dir);
 
-        CheckpointPolicy policy = CheckpointPolicy.builder(dir + "/best-e{epoch:02d}")
-                .monitor("val_accuracy")
-                .mode(Mode.MAX)
-                .saveBestOnly(true)
-                .retention(Retention.keepAll().withKeepBest(2))
-                .verbose(true)
-                .build();
-        CheckpointCallback saver = Ckpt.callback(policy, Ckpt.options().listener(message -> out.println("ckpt | " + message)));
+        CheckpointCallback saver = Ckpt.checkpoint(dir + "/best-e{epoch:02d}", options -> {
+            options.setMonitor("val_accuracy");
+            options.setMode(Mode.MAX);
+            options.setSaveBestOnly(true);
+            options.setKeepBest(2);
+            options.setVerbose(true);
+            options.onMessage(message -> out.println("ckpt | " + message));
+        });
 
         try (Sequential model = DigitsModel.create()) {
             DigitsModel.compile(model);

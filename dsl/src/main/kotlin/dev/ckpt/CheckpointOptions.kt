@@ -11,12 +11,13 @@ import dev.ckpt.core.policy.SaveFrequency
 import java.nio.file.Path
 import java.time.Clock
 import java.time.Duration
-import kotlin.time.toJavaDuration
 
 /**
- * The options of [checkpoint]. Defaults are Keras's (`monitor = "val_loss"`, `mode = AUTO`, save every
- * epoch, keep everything) plus ckpt's own (skip a best-only save when the monitored value is missing;
- * stop on a save error; refuse to start over an existing run unless [resume] is set).
+ * The options of a checkpoint callback, in both languages: the receiver of Kotlin's [checkpoint] block and what
+ * Java's `Ckpt.checkpoint(path, options -> ...)` hands its lambda. Policy defaults are the core's
+ * ([CheckpointPolicy.builder]: Keras's `monitor = "val_loss"`, `mode = AUTO`, save every epoch, keep everything,
+ * plus skipping a best-only save when the monitored value is missing); the callback's own are written here (stop on
+ * a save error, background saves, refuse to start over an existing run unless [resume] is set).
  *
  * ```kotlin
  * checkpoint("runs/digits/e{epoch:02d}-{val_accuracy:.3f}") {
@@ -28,12 +29,19 @@ import kotlin.time.toJavaDuration
  *     keepLast = 2
  * }
  * ```
+ * ```java
+ * CheckpointCallback saver = Ckpt.checkpoint("runs/digits/e{epoch:02d}-{val_accuracy:.3f}", options -> {
+ *     options.setMonitor("val_accuracy");
+ *     options.setMode(Mode.MAX);
+ *     options.setSaveBestOnly(true);
+ * });
+ * ```
  *
  * Every option is checked when the block ends; cross-option rules (for example `{batch}` in the path
  * with per-epoch saving) fail there too, with a message naming the option.
  */
 @CkptDsl
-public class CheckpointSpec internal constructor(
+public class CheckpointOptions internal constructor(
     /** The filepath template (Python `str.format` syntax), e.g. `runs/x/e{epoch:02d}-{val_loss:.2f}`. */
     public var filepath: String,
 ) {
@@ -42,7 +50,7 @@ public class CheckpointSpec internal constructor(
      * A monitor set here must be logged by the model (checked when training begins); the default `val_loss` may be
      * absent when nothing relies on it (a warning says so).
      */
-    public var monitor: String = "val_loss"
+    public var monitor: String = DEFAULTS.monitor().metric()
         set(value) {
             field = value
             monitorSet = true
@@ -50,53 +58,53 @@ public class CheckpointSpec internal constructor(
     private var monitorSet = false
 
     /** MIN, MAX or AUTO (Keras `mode`); AUTO infers from the name and refuses names it cannot place. */
-    public var mode: Mode = Mode.AUTO
+    public var mode: Mode = DEFAULTS.mode()
 
     /** An improvement must beat the best by more than this (Keras `min_delta` of EarlyStopping). */
-    public var minDelta: Double = 0.0
+    public var minDelta: Double = DEFAULTS.monitor().minDelta()
 
     /** Save only when the monitored metric improves (Keras `save_best_only`). */
-    public var saveBestOnly: Boolean = false
+    public var saveBestOnly: Boolean = DEFAULTS.saveBestOnly()
 
     /** Weights only (true) or the full model with optimizer state (false, the default; needed for [resume]). */
-    public var saveWeightsOnly: Boolean = false
+    public var saveWeightsOnly: Boolean = DEFAULTS.saveWeightsOnly()
 
     /** When to consider saving (Keras `save_freq`, TF 2.4 `period`): [everyEpoch], [everyEpochs], [everyBatches] or [every]. */
-    public var saveFrequency: SaveFrequency = SaveFrequency.everyEpoch()
+    public var saveFrequency: SaveFrequency = DEFAULTS.saveFrequency()
 
     /** The value the first checkpoint must beat (Keras `initial_value_threshold`); null for none. */
-    public var initialValueThreshold: Double? = null
+    public var initialValueThreshold: Double? = DEFAULTS.initialValueThreshold()
 
     /** Keep the K best checkpoints by the monitored value (null: no such rule). */
-    public var keepBest: Int? = null
+    public var keepBest: Int? = DEFAULTS.retention().keepBest()
 
     /** Keep the N most recent checkpoints (null: no such rule). */
-    public var keepLast: Int? = null
+    public var keepLast: Int? = DEFAULTS.retention().keepLast()
 
     /** Keep every checkpoint of epochs 1*M, 2*M, ... (null: no such rule). */
-    public var keepEveryNthEpoch: Int? = null
+    public var keepEveryNthEpoch: Int? = DEFAULTS.retention().keepEveryNthEpoch()
 
     /**
-     * Keep one checkpoint per span for good, e.g. `keepOnePer = 6.hours` (TF `keep_checkpoint_every_n_hours`;
+     * Keep one checkpoint per span for good, e.g. `keepOnePer = Duration.ofHours(6)` (TF `keep_checkpoint_every_n_hours`;
      * null: no such rule). The run's first checkpoint starts the chain; each next one kept is the first saved at
      * least the span after the previous one, by [clock]. A zero or negative span is refused when the block ends.
      */
-    public var keepOnePer: kotlin.time.Duration? = null
+    public var keepOnePer: Duration? = DEFAULTS.retention().keepOnePer()
 
     /** What a best-only save does when the monitored value is missing; default skip and warn. */
-    public var onMissingMonitor: MissingMonitor = MissingMonitor.SKIP_AND_WARN
+    public var onMissingMonitor: MissingMonitor = DEFAULTS.missingMonitor()
 
     /**
      * What a filepath ending in `.h5`, `.hdf5`, `.keras` or `.weights.h5` becomes: KotlinDL's native format is a
      * directory, so by default the path is kept and a warning says so once; [KerasSuffix.STRIP] drops the suffix.
      */
-    public var kerasSuffix: KerasSuffix = KerasSuffix.WARN
+    public var kerasSuffix: KerasSuffix = DEFAULTS.kerasSuffix()
 
     /** What happens when writing a checkpoint fails. */
     public var onSaveError: SaveErrorAction = SaveErrorAction.STOP
 
     /** Log each decision (Keras `verbose=1`), through SLF4J logger `dev.ckpt`. */
-    public var verbose: Boolean = false
+    public var verbose: Boolean = DEFAULTS.verbose()
 
     /**
      * Continue the run found in the run directory: restore the engine state and the newest committed state (the
@@ -116,14 +124,14 @@ public class CheckpointSpec internal constructor(
      * SIGUSR1 or SIGUSR2 for a scheduler's early warning (SLURM `--signal=B:USR1@60`), which stop training and let
      * `fit` return, the JVM going on. An empty set handles no signal.
      */
-    public var stopOn: Set<StopSignal> = CallbackOptions.DEFAULT_STOP_ON
+    public var stopOn: Set<StopSignal> = setOf(StopSignal.SIGTERM, StopSignal.SIGINT)
 
     /**
      * How long the shutdown that SIGTERM or SIGINT starts waits for the stop's resume point to commit; past it the
      * JVM exits and the run stays at its previous committed state, intact. Default 25 s, under Kubernetes' default
      * `terminationGracePeriodSeconds` of 30. Must be positive.
      */
-    public var stopDeadline: Duration = CallbackOptions.DEFAULT_STOP_DEADLINE
+    public var stopDeadline: Duration = Duration.ofSeconds(25)
 
     /** The directory relative paths are resolved against; default the working directory. Any file system. */
     public var directory: Path = Path.of("")
@@ -138,12 +146,14 @@ public class CheckpointSpec internal constructor(
      */
     public var async: Boolean = true
 
-    /** Receives each message the callback logs (see [onMessage]); null for none. */
-    public var listener: CheckpointListener? = null
+    private var listener: CheckpointListener? = null
 
-    /** Sends each decision message to [action] too, e.g. `onMessage { println(it) }`. */
-    public fun onMessage(action: CheckpointListener) {
-        listener = action
+    /**
+     * Sends each message the callback logs to [listener] too, e.g. `onMessage { println(it) }` (Java:
+     * `options.onMessage(System.out::println)`); a later call replaces an earlier one.
+     */
+    public fun onMessage(listener: CheckpointListener) {
+        this.listener = listener
     }
 
     private val directions = LinkedHashMap<String, Direction>()
@@ -186,13 +196,20 @@ public class CheckpointSpec internal constructor(
         .saveWeightsOnly(saveWeightsOnly)
         .saveFrequency(saveFrequency)
         .initialValueThreshold(initialValueThreshold)
-        .retention(Retention(keepBest, keepLast, keepEveryNthEpoch, keepOnePer?.toJavaDuration()))
+        .retention(Retention(keepBest, keepLast, keepEveryNthEpoch, keepOnePer))
         .onMissingMonitor(onMissingMonitor)
         .verbose(verbose)
         .kerasSuffix(kerasSuffix)
         .metricDirections(MetricDirections.builtIn().with(directions))
         .build()
 
-    internal fun options(): CallbackOptions = CallbackOptions(resume, directory, clock, onSaveError, listener, async, stopOn.toSet(), stopDeadline)
+    /** The callback these options describe; the policy and the callback options are checked here. */
+    internal fun callback(): CheckpointCallback =
+        CheckpointCallback(policy(), CallbackOptions(resume, directory, clock, onSaveError, listener, async, stopOn.toSet(), stopDeadline))
+
+    private companion object {
+        /** The core's policy defaults, read rather than restated: the options start from them. */
+        val DEFAULTS: CheckpointPolicy = CheckpointPolicy.builder("defaults/checkpoint").build()
+    }
 }
 
