@@ -13,7 +13,7 @@ import org.jetbrains.kotlinx.dl.dataset.Dataset
 import java.io.IOException
 
 /**
- * The KotlinDL callback that [checkpoint] (or [Ckpt.callback] from Java) returns: it feeds training events to
+ * The KotlinDL callback that [checkpoint] returns (`Ckpt.checkpoint` from Java): it feeds training events to
  * ckpt's decision engine and carries out its saves, atomically, in KotlinDL's native format.
  *
  * ```kotlin
@@ -180,9 +180,11 @@ public class CheckpointCallback internal constructor(
      *
      * @throws IllegalArgumentException when a size is not positive, [callbacks] contains this callback, or the data
      *   differs from what the interrupted epoch trained on
+     * Java sees this and the one without validation data, each with every parameter (Kotlin's defaults are 32 and 256
+     * examples per batch and no other callbacks): `saver.fit(model, train, valid, 10, 32, 256, List.of())`.
+     *
      * @throws IOException when the run cannot be opened or a save fails (per `onSaveError`)
      */
-    @JvmOverloads
     @Throws(IOException::class)
     public fun fit(
         model: GraphTrainableModel,
@@ -199,8 +201,7 @@ public class CheckpointCallback internal constructor(
         }.run()
     }
 
-    /** [fit] without validation data. */
-    @JvmOverloads
+    /** [fit] without validation data (Java: `saver.fit(model, train, 10, 32, List.of())`). */
     @Throws(IOException::class)
     public fun fit(
         model: GraphTrainableModel,

@@ -69,7 +69,8 @@ internal object Resume {
         if (!full) {
             messages.warn("resume: ${latest.path} holds weights only; the optimizer starts from scratch (save full checkpoints to resume exactly)")
         }
-        Checkpoint(reader, latest, latest.path == reader.manifest.best).loadWeightsInto(model, withOptimizerState = full, allowCorrupt = true)
+        Checkpoint(reader, latest, latest.path == reader.manifest.best)
+            .loadWeightsInto(model, *listOfNotNull(LoadOption.WITH_OPTIMIZER_STATE.takeIf { full }, LoadOption.ALLOW_CORRUPT).toTypedArray())
         val restored = if (latest.path == reader.manifest.resumePoint?.path) "the resume point " else ""
         messages.info("resume: restored $restored${latest.path} (epoch ${latest.facts.epoch}${latest.facts.batch?.let { ", batch $it" } ?: ""}, step ${latest.facts.step})")
     }

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import dev.ckpt.kotlindl.Digits;
 import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel;
 import org.jetbrains.kotlinx.dl.api.core.Sequential;
@@ -33,16 +34,17 @@ class JavaApiTest {
     void javaCallerConfiguresTrainsAndRestoresTheBest() throws IOException {
         OnHeapDataset train = Digits.INSTANCE.train();
         OnHeapDataset valid = Digits.INSTANCE.validation();
-        CheckpointPolicy policy = CheckpointPolicy.builder("runs/java/e{epoch:02d}-{val_accuracy:.3f}")
-                .monitor("val_accuracy")
-                .mode(Mode.MAX)
-                .saveBestOnly(true)
-                .saveFrequency(SaveFrequency.everyEpoch())
-                .retention(Retention.keepAll().withKeepBest(2))
-                .verbose(true)
-                .build();
         List<String> messages = new ArrayList<>();
-        CheckpointCallback saver = Ckpt.callback(policy, Ckpt.options().directory(dir).listener(messages::add));
+        CheckpointCallback saver = Ckpt.checkpoint("runs/java/e{epoch:02d}-{val_accuracy:.3f}", options -> {
+            options.setMonitor("val_accuracy");
+            options.setMode(Mode.MAX);
+            options.setSaveBestOnly(true);
+            options.setSaveFrequency(SaveFrequency.everyEpoch());
+            options.setKeepBest(2);
+            options.setVerbose(true);
+            options.setDirectory(dir);
+            options.onMessage(messages::add);
+        });
 
         try (Sequential model = Digits.INSTANCE.newCompiledModel(32)) {
             model.fit(train, valid, 3, 32, 64, List.of(saver));
@@ -80,10 +82,9 @@ class JavaApiTest {
 
     @Test
     void javaCallerLoadsTheSavedKindOrATypedModelWithLambdasAndMethodReferences() throws IOException {
-        CheckpointPolicy policy = CheckpointPolicy.builder("runs/kinds/e{epoch:02d}").build();
         try (Sequential model = Digits.INSTANCE.newCompiledModel(32)) {
             model.fit(Digits.INSTANCE.train(), Digits.INSTANCE.validation(), 1, 32, 64,
-                    List.of(Ckpt.callback(policy, Ckpt.options().directory(dir))));
+                    List.of(Ckpt.checkpoint("runs/kinds/e{epoch:02d}", options -> options.setDirectory(dir))));
         }
         Checkpoint latest = Checkpoints.open(dir.resolve("runs/kinds")).latest();
         try (GraphTrainableModel any = latest.loadModel(m -> Digits.INSTANCE.compile(m))) {
@@ -95,24 +96,33 @@ class JavaApiTest {
         IllegalStateException wrongKind = assertThrows(IllegalStateException.class,
                 () -> latest.loadFunctional(Digits.INSTANCE::compile));
         assertTrue(wrongKind.getMessage().startsWith("loadFunctional: checkpoint e01 holds a Sequential model"), wrongKind.getMessage());
+        try (Sequential model = Digits.INSTANCE.newCompiledModel(32)) {
+            latest.loadWeightsInto(model, LoadOption.WITH_OPTIMIZER_STATE, LoadOption.ALLOW_CORRUPT);
+        }
+        IllegalArgumentException meaningless = assertThrows(IllegalArgumentException.class,
+                () -> latest.loadSequential(JavaApiTest::compileSequential, LoadOption.WITH_OPTIMIZER_STATE));
+        assertEquals("loadSequential: WITH_OPTIMIZER_STATE is for loadWeightsInto; loadSequential always restores the "
+                + "optimizer state of a full checkpoint (valid here: ALLOW_CORRUPT)", meaningless.getMessage());
     }
 
     @Test
     void javaCallerTrainsARunToItsTotalThroughTheCallbacksFitAndResumesInsideAnEpoch() throws IOException {
         OnHeapDataset train = Digits.INSTANCE.train();
         OnHeapDataset valid = Digits.INSTANCE.validation();
-        CheckpointPolicy policy = CheckpointPolicy.builder("runs/fit/e{epoch:02d}-b{batch:02d}")
-                .saveFrequency(SaveFrequency.everyBatches(20))
-                .build();
-        Ckpt.Options options = Ckpt.options().directory(dir).resume(true);
+        Consumer<CheckpointOptions> options = o -> {
+            o.setSaveFrequency(SaveFrequency.everyBatches(20));
+            o.setDirectory(dir);
+            o.setResume(true);
+        };
         try (Sequential model = Digits.INSTANCE.newCompiledModel(32)) {
-            TrainingHistory first = Ckpt.callback(policy, options).fit(model, train, valid, 1, 32, 64, List.of());
+            TrainingHistory first = Ckpt.checkpoint("runs/fit/e{epoch:02d}-b{batch:02d}", options)
+                    .fit(model, train, valid, 1, 32, 64, List.of());
             assertEquals(List.of(1), first.getEpochHistory().stream().map(EpochTrainingEvent::getEpochIndex).toList());
         }
         // Epoch 1 has 45 batches; its latest checkpoint is after batch 40 (step 40). A total of 2 epochs trains its last 5,
         // then epoch 2, saving at steps 60 and 80 (every 20 batches counts across epochs).
         try (Sequential model = Digits.INSTANCE.newCompiledModel(32)) {
-            TrainingHistory rest = Ckpt.callback(policy, options).fit(model, train, 2);
+            TrainingHistory rest = Ckpt.checkpoint("runs/fit/e{epoch:02d}-b{batch:02d}", options).fit(model, train, 2, 32, List.of());
             assertEquals(List.of(1, 2), rest.getEpochHistory().stream().map(EpochTrainingEvent::getEpochIndex).toList());
             assertEquals(5 + 45, rest.getBatchHistory().size());
         }
@@ -120,14 +130,14 @@ class JavaApiTest {
     }
 
     @Test
-    void javaCallerSavesEveryNthEpochAndKeepsOnePerSpanThroughTheBuilder() throws IOException {
-        CheckpointPolicy policy = CheckpointPolicy.builder("runs/java-p/e{epoch:02d}")
-                .saveFrequency(SaveFrequency.everyEpochs(2))
-                .keepLast(1)
-                .keepOnePer(Duration.ofHours(6))
-                .build();
-        assertEquals(new Retention(null, 1, null, Duration.ofHours(6)), policy.retention());
-        CheckpointCallback saver = Ckpt.callback(policy, Ckpt.options().directory(dir));
+    void javaCallerSavesEveryNthEpochAndKeepsOnePerSpanThroughTheOptions() throws IOException {
+        CheckpointCallback saver = Ckpt.checkpoint("runs/java-p/e{epoch:02d}", options -> {
+            options.setSaveFrequency(SaveFrequency.everyEpochs(2));
+            options.setKeepLast(1);
+            options.setKeepOnePer(Duration.ofHours(6));
+            options.setDirectory(dir);
+        });
+        assertEquals(new Retention(null, 1, null, Duration.ofHours(6)), saver.getPolicy().retention());
         try (Sequential model = Digits.INSTANCE.newCompiledModel(32)) {
             model.fit(Digits.INSTANCE.train(), Digits.INSTANCE.validation(), 4, 32, 64, List.of(saver));
         }
@@ -137,8 +147,25 @@ class JavaApiTest {
     @Test
     void javaCallerGetsTheOptionNameInConfigurationErrors() {
         CheckpointConfigException e = assertThrows(CheckpointConfigException.class,
-                () -> CheckpointPolicy.builder("e{epoch}").saveFrequency(SaveFrequency.everyBatches(0)).build());
-        assertEquals("saveFrequency", e.option());
-        assertEquals("saveFrequency: every N batches needs N >= 1, got 0", e.getMessage());
+                () -> Ckpt.checkpoint("e{epoch}", options -> options.setKeepLast(0)));
+        assertEquals("keepLast", e.option());
+        assertEquals("keepLast: needs a count >= 1 (or null for no rule), got 0", e.getMessage());
+    }
+
+    @Test
+    void javaCallerReadsTheDefaultsTheCoreBuilderAndTheCallbackHold() {
+        CheckpointPolicy core = CheckpointPolicy.builder("e{epoch}").build();
+        List<CheckpointOptions> seen = new ArrayList<>();
+        CheckpointCallback saver = Ckpt.checkpoint("e{epoch}", seen::add);
+        CheckpointOptions options = seen.get(0);
+        assertEquals(core.monitor().metric(), options.getMonitor());
+        assertEquals(core.mode(), options.getMode());
+        assertEquals(core.saveFrequency(), options.getSaveFrequency());
+        assertEquals(core.missingMonitor(), options.getOnMissingMonitor());
+        assertEquals(core.retention().keepOnePer(), options.getKeepOnePer());
+        assertEquals(core, saver.getPolicy());
+        assertEquals(Duration.ofSeconds(25), options.getStopDeadline());
+        assertEquals(SaveErrorAction.STOP, options.getOnSaveError());
+        assertTrue(options.getAsync());
     }
 }

@@ -117,6 +117,6 @@ class RestoreSpec : FunSpec({
         Files.writeString(file, text.substring(0, digit) + (text[digit] + 1) + text.substring(digit + 1))
         val error = shouldThrow<IOException> { Digits.newCompiledModel().use { run.latest().loadWeightsInto(it) } }
         error.message!! shouldStartWith "checkpoint e02 is corrupt: hidden_dense_bias.txt should have sha256"
-        Digits.newCompiledModel().use { run.latest().loadWeightsInto(it, allowCorrupt = true) }
+        Digits.newCompiledModel().use { run.latest().loadWeightsInto(it, LoadOption.ALLOW_CORRUPT) }
     }
 })

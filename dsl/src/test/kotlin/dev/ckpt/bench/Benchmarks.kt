@@ -3,6 +3,7 @@ package dev.ckpt.bench
 import dev.ckpt.CheckpointCallback
 import dev.ckpt.CheckpointKind
 import dev.ckpt.Checkpoints
+import dev.ckpt.LoadOption
 import dev.ckpt.checkpoint
 import dev.ckpt.kotlindl.Digits
 import dev.ckpt.kotlindl.ModelSnapshot
@@ -218,8 +219,8 @@ private fun restore(base: Path, rounds: Int) {
         millis(System.nanoTime() - started)
     }
     val (verified, unverified, kotlinDl) = rounds(rounds, 3, listOf(
-        { timedLoad { checkpoint.loadWeightsInto(it, withOptimizerState = true) } },
-        { timedLoad { checkpoint.loadWeightsInto(it, withOptimizerState = true, allowCorrupt = true) } },
+        { timedLoad { checkpoint.loadWeightsInto(it, LoadOption.WITH_OPTIMIZER_STATE) } },
+        { timedLoad { checkpoint.loadWeightsInto(it, LoadOption.WITH_OPTIMIZER_STATE, LoadOption.ALLOW_CORRUPT) } },
         { timedLoad { it.loadWeights(checkpoint.directory.toFile(), true) } },
     )).map(::median)
     println(String.format("  ckpt, verifying SHA-256 first  %8.1f ms   KotlinDL / ckpt = %.2f", verified, kotlinDl / verified))

@@ -1,6 +1,7 @@
 package dev.ckpt.durability
 
 import dev.ckpt.Checkpoints
+import dev.ckpt.LoadOption
 import dev.ckpt.kotlindl.Digits
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
@@ -40,7 +41,7 @@ class ShutdownSpec : FunSpec({
             child.terminate()
             val run = Checkpoints.open(base.resolve("run"))
             withClue("launch $launch: ${run.verify().results}") { run.verify().allOk shouldBe true }
-            Digits.newCompiledModel().use { run.latest().loadWeightsInto(it, withOptimizerState = true) }
+            Digits.newCompiledModel().use { run.latest().loadWeightsInto(it, LoadOption.WITH_OPTIMIZER_STATE) }
             withClue("launch $launch continued the run") { run.latest().step shouldBeGreaterThan latest }
             latest = run.latest().step
         }

@@ -1,6 +1,7 @@
 package dev.ckpt.s3
 
 import dev.ckpt.Checkpoints
+import dev.ckpt.LoadOption
 import dev.ckpt.checkpoint
 import dev.ckpt.kotlindl.Digits
 import dev.ckpt.kotlindl.variableBits
@@ -42,7 +43,7 @@ class S3LifecycleSpec : FunSpec({
     val afterFirst = Checkpoints.open(location)
     val firstVerify = afterFirst.verify()
     val restoredBits = Digits.newCompiledModel().use { model ->
-        afterFirst.latest().loadWeightsInto(model, withOptimizerState = true)
+        afterFirst.latest().loadWeightsInto(model, LoadOption.WITH_OPTIMIZER_STATE)
         variableBits(model, includeOptimizer = true)
     }
     val rebuiltPredictions = afterFirst.latest().loadModel(Digits::compile).use { Digits.predictionBits(it) }
