@@ -1,8 +1,5 @@
 package dev.ckpt
 
-import kotlinx.serialization.SerialName
-import kotlinx.serialization.Serializable
-
 /**
  * What a checkpoint holds: [WEIGHTS] only, or the [FULL] model (configuration, weights, optimizer state).
  *
@@ -14,13 +11,10 @@ import kotlinx.serialization.Serializable
  *
  * It deliberately says nothing about the file format of the model files: KotlinDL's native layout in both cases.
  */
-@Serializable
 public enum class CheckpointKind {
     /** Weights only (`saveWeightsOnly = true`). */
-    @SerialName("weights")
     WEIGHTS,
 
     /** Configuration, weights and optimizer state: what resuming needs. */
-    @SerialName("full")
     FULL,
 }

@@ -26,7 +26,7 @@ internal object Pruning {
         RunWriter.open(store, reader.manifest.policyFingerprint, Clock.systemUTC(), owner).use { writer ->
             val planned = plan(writer.reader(), retention, dryRun = false, errors = emptyList())
             val errors = writer.releaseNow(planned.released).map { it.message ?: it.toString() }
-            return planned.copy(errors = errors)
+            return PruneReport(planned.location, planned.released, planned.kept, planned.releasedBytes, planned.dryRun, errors)
         }
     }
 

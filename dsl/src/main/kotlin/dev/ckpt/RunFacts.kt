@@ -11,14 +11,20 @@ import java.time.Instant
  *
  * It describes what was committed, not what is on disk now: [Checkpoint.verify] compares the two.
  */
-public data class StoredFile(
+public class StoredFile internal constructor(
     /** Path inside the checkpoint, `/`-separated. */
     public val path: String,
     /** Size in bytes at the commit. */
     public val size: Long,
     /** SHA-256 of the content at the commit, lowercase hex. */
     public val sha256: String,
-)
+) {
+    override fun equals(other: Any?): Boolean = other is StoredFile && path == other.path && size == other.size && sha256 == other.sha256
+
+    override fun hashCode(): Int = listOf(path, size, sha256).hashCode()
+
+    override fun toString(): String = "StoredFile(path=$path, size=$size, sha256=$sha256)"
+}
 
 /**
  * What a run logged at one epoch end, from its `history.jsonl`: the metrics, and the checkpoints saved during
@@ -33,7 +39,7 @@ public data class StoredFile(
  * It deliberately records every epoch, saved or not: the manifest keeps only retained checkpoints, so a run
  * would otherwise forget the metrics of released and unsaved epochs.
  */
-public data class EpochRecord(
+public class EpochRecord internal constructor(
     /** 1-based epoch, numbered across resumes as checkpoints are. */
     public val epoch: Int,
     /** Global step (training batches since the run began) at the epoch end. */
@@ -47,7 +53,13 @@ public data class EpochRecord(
     public val saved: List<String>,
     /** When the epoch ended (the writer's clock). */
     public val time: Instant,
-)
+) {
+    override fun equals(other: Any?): Boolean = other is EpochRecord && epoch == other.epoch && step == other.step && metrics == other.metrics && saved == other.saved && time == other.time
+
+    override fun hashCode(): Int = listOf(epoch, step, metrics, saved, time).hashCode()
+
+    override fun toString(): String = "EpochRecord(epoch=$epoch, step=$step, metrics=$metrics, saved=$saved, time=$time)"
+}
 
 /**
  * Told after each checkpoint [Checkpoints.verify] has checked, e.g. to draw a progress bar.
@@ -73,7 +85,7 @@ public fun interface VerifyProgress {
  *
  * It deliberately lists only manifest entries: files ckpt did not write are neither counted nor touched.
  */
-public data class PruneReport(
+public class PruneReport internal constructor(
     /** The run. */
     public val location: String,
     /** Paths (relative to the run) released, oldest first. */
@@ -89,4 +101,10 @@ public data class PruneReport(
      * manifest, and the run's next writer deletes them.
      */
     public val errors: List<String>,
-)
+) {
+    override fun equals(other: Any?): Boolean = other is PruneReport && location == other.location && released == other.released && kept == other.kept && releasedBytes == other.releasedBytes && dryRun == other.dryRun && errors == other.errors
+
+    override fun hashCode(): Int = listOf(location, released, kept, releasedBytes, dryRun, errors).hashCode()
+
+    override fun toString(): String = "PruneReport(location=$location, released=$released, kept=$kept, releasedBytes=$releasedBytes, dryRun=$dryRun, errors=$errors)"
+}

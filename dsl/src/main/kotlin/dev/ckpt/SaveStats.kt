@@ -13,7 +13,7 @@ package dev.ckpt
  * writing itself ([writeNanos]) runs on the writer thread. With `async = false` the writing is on the training
  * thread too. It deliberately does not count the per-batch bookkeeping between save points (tens of nanoseconds).
  */
-public data class SaveStats(
+public class SaveStats internal constructor(
     /** Checkpoints committed. */
     public val saves: Int,
     /** Saves that failed (reported per `onSaveError`). */
@@ -37,6 +37,14 @@ public data class SaveStats(
     /** [writeNanos] in milliseconds. */
     public val writeMillis: Double get() = writeNanos / 1e6
 
+    internal fun copy(
+        saves: Int = this.saves,
+        failures: Int = this.failures,
+        trainingThreadNanos: Long = this.trainingThreadNanos,
+        waitNanos: Long = this.waitNanos,
+        writeNanos: Long = this.writeNanos,
+    ): SaveStats = SaveStats(saves, failures, trainingThreadNanos, waitNanos, writeNanos)
+
     internal operator fun plus(other: SaveStats): SaveStats = SaveStats(
         saves + other.saves, failures + other.failures, trainingThreadNanos + other.trainingThreadNanos,
         waitNanos + other.waitNanos, writeNanos + other.writeNanos,
@@ -45,4 +53,10 @@ public data class SaveStats(
     internal companion object {
         val NONE: SaveStats = SaveStats(0, 0, 0, 0, 0)
     }
+
+    override fun equals(other: Any?): Boolean = other is SaveStats && saves == other.saves && failures == other.failures && trainingThreadNanos == other.trainingThreadNanos && waitNanos == other.waitNanos && writeNanos == other.writeNanos
+
+    override fun hashCode(): Int = listOf(saves, failures, trainingThreadNanos, waitNanos, writeNanos).hashCode()
+
+    override fun toString(): String = "SaveStats(saves=$saves, failures=$failures, trainingThreadNanos=$trainingThreadNanos, waitNanos=$waitNanos, writeNanos=$writeNanos)"
 }

@@ -19,10 +19,22 @@ public sealed class CheckpointStatus {
     public data object Ok : CheckpointStatus()
 
     /** [file] (relative to the checkpoint) does not hold what was recorded: [expected] vs [actual] (hashes, or descriptions). */
-    public data class Corrupt(public val file: String, public val expected: String, public val actual: String) : CheckpointStatus()
+    public class Corrupt(public val file: String, public val expected: String, public val actual: String) : CheckpointStatus() {
+        override fun equals(other: Any?): Boolean = other is Corrupt && file == other.file && expected == other.expected && actual == other.actual
+
+        override fun hashCode(): Int = listOf(file, expected, actual).hashCode()
+
+        override fun toString(): String = "Corrupt(file=$file, expected=$expected, actual=$actual)"
+    }
 
     /** [missingFile] (relative to the checkpoint; `checkpoint.json` included) is absent. */
-    public data class Incomplete(public val missingFile: String) : CheckpointStatus()
+    public class Incomplete(public val missingFile: String) : CheckpointStatus() {
+        override fun equals(other: Any?): Boolean = other is Incomplete && missingFile == other.missingFile
+
+        override fun hashCode(): Int = missingFile.hashCode()
+
+        override fun toString(): String = "Incomplete(missingFile=$missingFile)"
+    }
 
     /** The checkpoint directory is absent. */
     public data object Missing : CheckpointStatus()
@@ -37,12 +49,18 @@ public sealed class CheckpointStatus {
  *
  * It deliberately carries no exception: a verify result is data, not a failure.
  */
-public data class CheckpointVerification(
+public class CheckpointVerification(
     /** Checkpoint path relative to the run directory. */
     public val path: String,
     /** What verification found. */
     public val status: CheckpointStatus,
-)
+) {
+    override fun equals(other: Any?): Boolean = other is CheckpointVerification && path == other.path && status == other.status
+
+    override fun hashCode(): Int = listOf(path, status).hashCode()
+
+    override fun toString(): String = "CheckpointVerification(path=$path, status=$status)"
+}
 
 /**
  * The result of [Checkpoints.verify]: one [CheckpointVerification] per listed checkpoint, in manifest order.
@@ -54,7 +72,7 @@ public data class CheckpointVerification(
  *
  * It deliberately does not look at files the manifest does not list.
  */
-public data class VerifyReport(
+public class VerifyReport internal constructor(
     /** One result per listed checkpoint. */
     public val results: List<CheckpointVerification>,
 ) {
@@ -63,4 +81,10 @@ public data class VerifyReport(
 
     /** The status of the checkpoint at [path], or null when it is not listed. */
     public fun status(path: String): CheckpointStatus? = results.firstOrNull { it.path == path }?.status
+
+    override fun equals(other: Any?): Boolean = other is VerifyReport && results == other.results
+
+    override fun hashCode(): Int = results.hashCode()
+
+    override fun toString(): String = "VerifyReport(results=$results)"
 }

@@ -14,6 +14,7 @@ internal object FormatV1 {
     @Serializable
     private data class EntryV1(
         val path: String,
+        @Serializable(with = CheckpointKindSerializer::class)
         val kind: CheckpointKind,
         val epoch: Int,
         val batch: Int?,
@@ -66,6 +67,7 @@ internal object FormatV1 {
     @Serializable
     private data class MetadataV1(
         val formatVersion: Int,
+        @Serializable(with = CheckpointKindSerializer::class)
         val kind: CheckpointKind,
         val epoch: Int,
         val batch: Int?,

@@ -21,6 +21,7 @@ internal const val METADATA_FILE: String = "checkpoint.json"
 @Serializable
 internal data class CheckpointFacts(
     /** Weights only or full model. */
+    @Serializable(with = CheckpointKindSerializer::class)
     val kind: CheckpointKind,
     /** 1-based epoch the checkpoint was taken in. */
     val epoch: Int,

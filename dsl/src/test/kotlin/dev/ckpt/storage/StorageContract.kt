@@ -685,6 +685,7 @@ val HOSTILE_MANIFESTS: List<HostileManifest> = listOf(
     HostileManifest("malformed checksum", manifestText(sha = "\"xyz\""), "checkpointSha256"),
     HostileManifest("unknown field", manifestText(extra = ", \"deleteEverything\": true"), "the file has the unknown field 'deleteEverything'"),
     HostileManifest("metric as an arbitrary string", manifestText().replace("\"loss\": 0.5", "\"loss\": \"big\""), "metric value"),
+    HostileManifest("unknown kind", manifestText().replace("\"kind\": \"weights\"", "\"kind\": \"half\""), "kind must be one of \"weights\", \"full\", got \"half\""),
 )
 
 class DefaultFileSystemStorageTest : StorageContract(Protocol.RENAME, { DefaultSandbox() })
