@@ -4,11 +4,8 @@ import dev.ckpt.core.CheckpointConfigException;
 import dev.ckpt.core.monitor.MetricDirections;
 import dev.ckpt.core.monitor.Mode;
 import dev.ckpt.core.monitor.Monitor;
-import dev.ckpt.core.template.FieldType;
 import dev.ckpt.core.template.PathTemplate;
-import dev.ckpt.core.template.TemplateException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -39,8 +36,6 @@ import java.util.Objects;
  * on a path that will be a directory) is reported by {@link #warnings()}; core does no logging itself.
  */
 public final class CheckpointPolicy {
-    private static final String VAL_PREFIX = "val_";
-
     private final PathTemplate filepath;
     private final Monitor monitor;
     private final Mode mode;
@@ -198,18 +193,7 @@ public final class CheckpointPolicy {
      * decide identically. {@code verbose} is not among them.
      */
     public Map<String, String> decisionSettings() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("filepath", filepath.source());
-        m.put("monitor", monitor.metric());
-        m.put("direction", monitor.direction().name());
-        m.put("minDelta", Double.toString(monitor.minDelta()));
-        m.put("saveBestOnly", Boolean.toString(saveBestOnly));
-        m.put("saveWeightsOnly", Boolean.toString(saveWeightsOnly));
-        m.put("saveFrequency", saveFrequency.describe());
-        m.put("initialValueThreshold", String.valueOf(initialValueThreshold));
-        m.put("retention", retention.describe());
-        m.put("missingMonitor", missingMonitor.name());
-        return m;
+        return PolicySettings.of(this);
     }
 
     /**
@@ -242,22 +226,7 @@ public final class CheckpointPolicy {
      * "val_accuracy"}; empty when they decide identically.
      */
     public List<String> describeDifferences(String otherFingerprint) {
-        Map<String, String> other = Fingerprints.decode(otherFingerprint);
-        Map<String, String> mine = decisionSettings();
-        List<String> out = new ArrayList<>();
-        for (Map.Entry<String, String> e : mine.entrySet()) {
-            String theirs = other.get(e.getKey());
-            if (!e.getValue().equals(theirs)) {
-                out.add(e.getKey() + ": run has " + (theirs == null ? "nothing" : "\"" + theirs + "\"")
-                        + ", policy has \"" + e.getValue() + "\"");
-            }
-        }
-        for (String key : other.keySet()) {
-            if (!mine.containsKey(key)) {
-                out.add(key + ": run has \"" + other.get(key) + "\", this version of ckpt has no such setting");
-            }
-        }
-        return out;
+        return PolicySettings.differences(decisionSettings(), otherFingerprint);
     }
 
     @Override
@@ -425,114 +394,16 @@ public final class CheckpointPolicy {
          */
         public CheckpointPolicy build() {
             List<String> warnings = new ArrayList<>();
-            PathTemplate template = compileTemplate(kerasPath(warnings));
+            PathTemplate template = PolicyChecks.compileTemplate(PolicyChecks.kerasPath(filepath, kerasSuffix, warnings));
             if (initialValueThreshold != null && Double.isNaN(initialValueThreshold)) {
                 throw new CheckpointConfigException("initialValueThreshold",
                         "initialValueThreshold: needs a number or null, got NaN");
             }
             Monitor resolved = Monitor.resolve(monitor, mode, minDelta, metricDirections);
-            checkFillable(template);
-            checkPathInRun(template);
+            PolicyChecks.checkFillable(template, filepath, saveFrequency, saveBestOnly || retention.keepBest() != null,
+                    saveBestOnly, monitor);
+            PolicyChecks.checkPathInRun(template, filepath);
             return new CheckpointPolicy(this, template, resolved, warnings);
-        }
-
-        /** The filepath to compile: as written, or without its Keras suffix; a kept suffix is reported. */
-        private String kerasPath(List<String> warnings) {
-            if (filepath == null || filepath.isEmpty()) {
-                throw new CheckpointConfigException("filepath",
-                        "filepath: needs a path template such as \"runs/x/e{epoch:02d}\", got \"\"");
-            }
-            String suffix = KerasSuffix.find(filepath);
-            if (suffix == null) {
-                return filepath;
-            }
-            String stripped = filepath.substring(0, filepath.length() - suffix.length());
-            if (kerasSuffix == KerasSuffix.WARN) {
-                warnings.add("filepath: \"" + filepath + "\" ends in \"" + suffix + "\", but KotlinDL's native format is"
-                        + " a directory: checkpoints will be directories named \"" + filepath + "\", not single files;"
-                        + " kerasSuffix = STRIP names them \"" + stripped + "\"");
-                return filepath;
-            }
-            if (stripped.isEmpty() || stripped.endsWith("/")) {
-                throw new CheckpointConfigException("filepath", "filepath: \"" + filepath + "\" without its Keras suffix"
-                        + " \"" + suffix + "\" (kerasSuffix = STRIP) names no checkpoint; write a name before the suffix,"
-                        + " such as \"" + stripped + "best" + suffix + "\"");
-            }
-            return stripped;
-        }
-
-        private PathTemplate compileTemplate(String source) {
-            PathTemplate template;
-            try {
-                template = PathTemplate.compile(source);
-            } catch (TemplateException e) {
-                throw new CheckpointConfigException("filepath", "filepath: " + e.getMessage(), e);
-            }
-            Map<String, FieldType> types = new LinkedHashMap<>();
-            for (String field : template.fieldNames()) {
-                types.put(field, TemplateValues.isCounter(field) ? FieldType.INT : FieldType.FLOAT);
-            }
-            try {
-                template.checkTypes(types);
-            } catch (TemplateException e) {
-                throw new CheckpointConfigException("filepath", "filepath: " + e.getMessage(), e);
-            }
-            return template;
-        }
-
-        /**
-         * The part below the run directory names the checkpoint inside the run: it must exist, and the
-         * template's own text must not add empty, "." or ".." segments (formatted numbers never do).
-         */
-        private void checkPathInRun(PathTemplate template) {
-            String prefix = template.literalPrefix();
-            int end = prefix.lastIndexOf('/');
-            if (!template.hasFields() && prefix.endsWith("/")) {
-                throw new CheckpointConfigException("filepath", "filepath: \"" + filepath + "\" ends with '/', so it"
-                        + " names the run directory but no checkpoint in it; add a name such as \"" + filepath
-                        + "e{epoch:02d}\"");
-            }
-            Map<String, Object> sample = new LinkedHashMap<>();
-            for (String field : template.fieldNames()) {
-                sample.put(field, TemplateValues.isCounter(field) ? (Object) 1L : (Object) 0.5);
-            }
-            String inRun;
-            try {
-                inRun = template.format(sample).substring(end + 1);
-            } catch (TemplateException e) {
-                return; // a spec that depends on values in ways a sample cannot show; formatting reports it later
-            }
-            for (String segment : inRun.split("/", -1)) {
-                if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
-                    throw new CheckpointConfigException("filepath", "filepath: \"" + filepath + "\" has the path"
-                            + " segment \"" + segment + "\" below its run directory \"" + (end < 0 ? "" : prefix.substring(0, end))
-                            + "\"; checkpoint paths inside a run need non-empty names without '.' or '..' segments");
-                }
-            }
-        }
-
-        private void checkFillable(PathTemplate template) {
-            boolean batchLevel = saveFrequency.batchLevel();
-            for (String field : template.fieldNames()) {
-                if (batchLevel && field.startsWith(VAL_PREFIX)) {
-                    throw new CheckpointConfigException("filepath", "filepath: field '" + field + "' in \""
-                            + filepath + "\" can never be filled: saveFrequency " + saveFrequency
-                            + " saves at batch ends, whose logs hold no validation metrics; "
-                            + "use saveFrequency = everyEpoch() or a training metric");
-                }
-                if (!batchLevel && field.equals(TemplateValues.BATCH)) {
-                    throw new CheckpointConfigException("filepath", "filepath: field 'batch' in \"" + filepath
-                            + "\" can never be filled: saveFrequency " + saveFrequency + " saves at epoch ends, where there is"
-                            + " no batch; use {epoch} or {step}, or save every N batches");
-                }
-            }
-            boolean monitorNeeded = saveBestOnly || retention.keepBest() != null;
-            if (batchLevel && monitorNeeded && monitor.startsWith(VAL_PREFIX)) {
-                throw new CheckpointConfigException("monitor", "monitor: '" + monitor + "' is never logged at batch"
-                        + " ends, where saveFrequency " + saveFrequency + " decides; "
-                        + (saveBestOnly ? "saveBestOnly" : "keepBest") + " needs a training metric such as 'loss',"
-                        + " or saveFrequency = everyEpoch()");
-            }
         }
     }
 }

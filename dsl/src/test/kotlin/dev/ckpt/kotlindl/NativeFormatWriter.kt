@@ -14,7 +14,8 @@ import java.nio.file.StandardOpenOption.WRITE
  * outside any run: the files are those of [ModelSnapshot.files], what KotlinDL's `save` writes (byte for byte as
  * on JDK 19+, whose `Float.toString` prints the shortest digits; on JDK 17 KotlinDL prints some values with more
  * digits, which read back to the same bits), so `Sequential.loadDefaultModelConfiguration` and `loadWeights` read
- * them. Used by tests and benchmarks; runs commit snapshots through their storage instead.
+ * them. Test support (the native-format and restore specs, the benchmarks): runs commit snapshots through their
+ * storage instead, so main code has no use for it.
  */
 internal object NativeFormatWriter {
     /**
