@@ -1,9 +1,9 @@
 package dev.ckpt.api
 
 import dev.ckpt.CheckpointCallback
-import dev.ckpt.CheckpointSpec
-import dev.ckpt.Ckpt
+import dev.ckpt.CheckpointOptions
 import dev.ckpt.apidump.ApiDump
+import dev.ckpt.apidump.KotlinApi
 import dev.ckpt.storage.RunWriter
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
@@ -31,12 +31,18 @@ class PublicApiSpec : FunSpec({
     test("internal declarations stay out of the dump though their bytecode is public") {
         Modifier.isPublic(RunWriter::class.java.modifiers) shouldBe true
         KotlinApi.isApi(RunWriter::class.java) shouldBe false
-        KotlinApi.isApi(CheckpointSpec::class.java.getConstructor(String::class.java)) shouldBe false
-        KotlinApi.isApi(Ckpt.Options::class.java.getField("Companion")) shouldBe false
-        KotlinApi.isApi(Ckpt.Options::class.java.getMethod("resume", Boolean::class.javaPrimitiveType)) shouldBe true
+        KotlinApi.isApi(CheckpointOptions::class.java.getConstructor(String::class.java)) shouldBe false
+        KotlinApi.isApi(CheckpointOptions::class.java.getMethod("setResume", Boolean::class.javaPrimitiveType)) shouldBe true
         KotlinApi.isApi(Class.forName("dev.ckpt.storage.RunWriter\$Companion")) shouldBe false // public, inside an internal class
         KotlinApi.isApi(Class.forName("dev.ckpt.storage.FormatsKt")) shouldBe false // only internal top-level functions
-        KotlinApi.isApi(Class.forName("dev.ckpt.CheckpointDsl")) shouldBe true // checkpoint(...)
+        KotlinApi.isApi(Class.forName("dev.ckpt.Ckpt")) shouldBe true // checkpoint(path, Consumer)
+    }
+
+    test("Java sees one checkpoint entry point, taking a Consumer; Kotlin's block form is synthetic to Java") {
+        val entries = Class.forName("dev.ckpt.Ckpt").declaredMethods.filter { it.name == "checkpoint" }
+        entries.filter { KotlinApi.isApi(it) }.map { it.parameterTypes.toList() } shouldBe
+            listOf(listOf(String::class.java, java.util.function.Consumer::class.java))
+        entries.filter { it.parameterTypes.last() == Function1::class.java }.map { it.isSynthetic } shouldBe listOf(true)
     }
 
     test("JavaApiTest refers only to classes and members listed in the dumps") {

@@ -1,6 +1,5 @@
-package dev.ckpt.api
+package dev.ckpt.apidump
 
-import dev.ckpt.apidump.ApiDump
 import java.lang.reflect.Constructor
 import java.lang.reflect.Field
 import java.lang.reflect.Member
