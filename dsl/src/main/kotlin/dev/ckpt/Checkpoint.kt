@@ -239,7 +239,7 @@ public class Checkpoint internal constructor(
  * saves none of them.
  *
  * ```kotlin
- * run.best().loadModel { it.compile(Adam(), Losses.SOFT_MAX_CROSS_ENTROPY_WITH_LOGITS, Metrics.ACCURACY) }
+ * run.best().loadModel({ it.compile(Adam(), Losses.SOFT_MAX_CROSS_ENTROPY_WITH_LOGITS, Metrics.ACCURACY) })
  * run.best().loadSequential(DigitsModel::compile)    // fun compile(model: Sequential) or (model: GraphTrainableModel)
  * ```
  * ```java

@@ -17,7 +17,7 @@ import java.nio.file.Path
  * ```kotlin
  * val run = Checkpoints.open("runs/digits")
  * run.all.forEach { println("${it.path}: epoch ${it.epoch} ${it.metrics}") }
- * val model = run.best().loadModel { it.compile(Adam(), Losses.SOFT_MAX_CROSS_ENTROPY_WITH_LOGITS, Metrics.ACCURACY) }
+ * val model = run.best().loadModel({ it.compile(Adam(), Losses.SOFT_MAX_CROSS_ENTROPY_WITH_LOGITS, Metrics.ACCURACY) })
  * ```
  *
  * Read-only: it never writes, moves or deletes anything, and it reads nothing outside the run. It is a
