@@ -84,7 +84,7 @@ public class Checkpoints private constructor(private val reader: RunReader) {
      * The decision settings of the policy that last wrote the run, by name (`monitor`, `direction`, `saveBestOnly`,
      * `saveFrequency`, `retention` ...), as its manifest records them.
      */
-    public val policySettings: Map<String, String> get() = CheckpointPolicy.settingsOf(reader.manifest.policyFingerprint)
+    public val policySettings: Map<String, String> get() = CheckpointPolicy.settingsOf(reader.manifest.policySettings)
 
     /**
      * Paths of checkpoints retention released whose deletion a crash or an I/O error interrupted: no longer part of

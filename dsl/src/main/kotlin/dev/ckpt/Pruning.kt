@@ -1,7 +1,6 @@
 package dev.ckpt
 
 import dev.ckpt.core.monitor.Direction
-import dev.ckpt.core.policy.CheckpointPolicy
 import dev.ckpt.core.policy.Retention
 import dev.ckpt.storage.Manifest
 import dev.ckpt.storage.RunReader
@@ -23,7 +22,7 @@ internal object Pruning {
         }
         if (dryRun) return plan(reader, retention, dryRun = true, errors = emptyList())
         val owner = "ckpt prune, pid ${ProcessHandle.current().pid()} (user ${System.getProperty("user.name")}), since ${Instant.now()}"
-        RunWriter.open(store, reader.manifest.policyFingerprint, Clock.systemUTC(), owner).use { writer ->
+        RunWriter.open(store, reader.manifest.policySettings, Clock.systemUTC(), owner).use { writer ->
             val planned = plan(writer.reader(), retention, dryRun = false, errors = emptyList())
             val errors = writer.releaseNow(planned.released).map { it.message ?: it.toString() }
             return PruneReport(planned.location, planned.released, planned.kept, planned.releasedBytes, planned.dryRun, errors)
@@ -53,12 +52,10 @@ internal object Pruning {
 
     /** Keep-best ranks in the direction the run's policy recorded; the other rules do not need one. */
     private fun direction(manifest: Manifest, retention: Retention, location: String): Direction {
-        val recorded = CheckpointPolicy.settingsOf(manifest.policyFingerprint)["direction"]
-        val direction = Direction.entries.firstOrNull { it.name == recorded }
-        if (direction != null) return direction
+        manifest.monitorDirection?.let { return it }
         require(retention.keepBest() == null) {
             "keepBest: ranks checkpoints by the monitored metric, but run $location does not record which way its " +
-                "monitor improves (direction ${recorded?.let { "\"$it\"" } ?: "missing"} in its policy fingerprint); use keepLast instead"
+                "monitor improves (the policyFingerprint of its manifest.json names no direction MIN or MAX); use keepLast instead"
         }
         return Direction.MIN // unused: no rule ranks
     }

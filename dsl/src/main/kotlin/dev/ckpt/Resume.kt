@@ -1,8 +1,6 @@
 package dev.ckpt
 
 import dev.ckpt.core.engine.CheckpointEngine
-import dev.ckpt.core.engine.CheckpointRecord
-import dev.ckpt.core.engine.EngineState
 import dev.ckpt.core.engine.RunCheckpoints
 import dev.ckpt.core.policy.CheckpointPolicy
 import dev.ckpt.storage.Manifest
@@ -22,11 +20,7 @@ internal object Resume {
         val storedJson = manifest.engineState
         if (options.resume && storedJson != null) {
             checkCompatible(policy, manifest, writer.location)
-            val stored = StoredEngineState.of(storedJson, writer.location + "/manifest.json")
-            val state = EngineState(
-                stored.currentEpoch, stored.completedEpochs, stored.lastBatchSeen, stored.batchesSinceSave, stored.globalStep,
-                stored.best, stored.intervalAnchorMillis,
-            )
+            val state = StoredEngineState.of(storedJson, writer.location + "/manifest.json").toEngineState()
             restoreLatest(writer, model, messages)
             return CheckpointEngine.resume(policy, state, checkpoints(manifest), options.clock)
         }
@@ -39,13 +33,13 @@ internal object Resume {
 
     /** The manifest's checkpoints as the engine keeps them. */
     fun checkpoints(manifest: Manifest): RunCheckpoints = RunCheckpoints(
-        manifest.checkpoints.map { CheckpointRecord(it.path, it.facts.epoch, it.facts.batch, it.facts.step, it.facts.metrics, it.facts.monitorValue, it.facts.createdAt) },
+        manifest.checkpoints.map { it.facts.record(it.path) },
         manifest.best,
         manifest.latest,
     )
 
     private fun checkCompatible(policy: CheckpointPolicy, manifest: Manifest, location: String) {
-        val differences = policy.describeDifferences(manifest.policyFingerprint)
+        val differences = policy.describeDifferences(manifest.policySettings)
         require(differences.isEmpty()) {
             "resume: the run in $location was written with a policy that decides differently:\n  " +
                 differences.joinToString("\n  ") +

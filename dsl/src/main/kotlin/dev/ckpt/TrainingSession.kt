@@ -141,7 +141,7 @@ internal class TrainingSession private constructor(
             settle(queue.await())
             if (!options.resume) {
                 messages.warn("stop: resume = false, so nothing new is saved; the run's latest checkpoint ${writer.manifest.latest ?: "(none)"} stands")
-            } else if (writer.manifest.engineState == stored(engine.state()).toJson()) {
+            } else if (writer.manifest.engineState == StoredEngineState.of(engine.state()).toJson()) {
                 point = writer.manifest.newest()?.path // the save point just committed this very state
             } else {
                 val proposed = saveResumePoint(logs())
@@ -200,6 +200,7 @@ internal class TrainingSession private constructor(
         try {
             queue.close()
             writer.close()
+            messages.deliver()
         } finally {
             shutdownHook?.let {
                 try {
@@ -298,7 +299,10 @@ internal class TrainingSession private constructor(
         val snapshot = ModelSnapshot.take(model, kind, if (kind == CheckpointKind.FULL) configuration else null)
         val data = if (save.batch() != null) position.dataFacts(kotlinDlEpoch) else null
         history.saving(save.checkpoint().path())
-        queue.submit { commit(save, snapshot, data) }
+        queue.submit {
+            commit(save.path(), save.checkpoint(), save.newBest(), RunChange.of(save.plan()), snapshot, data)
+                .fold({ SaveOutcome.Committed(save, it) }, { SaveOutcome.Failed(save, it) })
+        }
         settle(queue.poll()) // an inline save is done already
     }
 
@@ -308,48 +312,35 @@ internal class TrainingSession private constructor(
         val snapshot = ModelSnapshot.take(model, CheckpointKind.FULL, configuration)
         val data = if (point.checkpoint().batch() != null) position.dataFacts(kotlinDlEpoch) else null
         if (policy.verbose()) messages.info("saving resume point ${point.path()}")
-        queue.submit { commitPoint(point, snapshot, data) }
+        queue.submit {
+            // Recorded as the run's resume point; the previous one is released.
+            commit(point.path(), point.checkpoint(), false, RunChange.of(point.plan(), resumePoint = true), snapshot, data)
+                .fold({ SaveOutcome.PointCommitted(point, it) }, { SaveOutcome.PointFailed(point, it) })
+        }
         settle(queue.poll())
         return point
     }
 
-    /** On the writer: as [commit], with the checkpoint recorded as the run's resume point (the previous one released). */
-    private fun commitPoint(point: ResumePoint, snapshot: ModelSnapshot, data: DataFacts?): SaveOutcome {
+    /**
+     * On the writer: the snapshot's files, checkpoint.json, one manifest write persisting [change] (the engine's
+     * plan), then the released checkpoints' files. Returns the release failures, or what made the commit fail.
+     */
+    private fun commit(
+        name: String,
+        record: CheckpointRecord,
+        best: Boolean,
+        change: RunChange,
+        snapshot: ModelSnapshot,
+        data: DataFacts?,
+    ): Result<List<IOException>> {
         val started = System.nanoTime()
         return try {
-            beforeCommit?.invoke(point.path())
-            val facts = facts(point.checkpoint(), policy.monitor().metric(), best = false, snapshot, data)
-            writer.commit(point.path(), facts, snapshot.files(), RunChange(writer.manifest.best, emptyList(), stored(point.plan().state()), resumePoint = true))
-            SaveOutcome.PointCommitted(point, writer.release())
+            beforeCommit?.invoke(name)
+            val facts = CheckpointFacts.of(record, policy.monitor().metric(), best, snapshot.kind, snapshot.modelClass, data)
+            writer.commit(record.path(), facts, snapshot.files(), change)
+            Result.success(writer.release())
         } catch (e: Throwable) {
-            SaveOutcome.PointFailed(point, e)
-        } finally {
-            lastWriteNanos = System.nanoTime() - started
-            writeNanos += lastWriteNanos
-        }
-    }
-
-    /** What `checkpoint.json` records of [c]: its position and metrics as the engine decided them, its files' model. */
-    private fun facts(c: CheckpointRecord, monitor: String, best: Boolean, snapshot: ModelSnapshot, data: DataFacts?) = CheckpointFacts(
-        kind = snapshot.kind, epoch = c.epoch(), batch = c.batch(), step = c.step(), metrics = c.metrics(),
-        monitor = monitor, monitorValue = c.monitorValue(), best = best, createdAt = c.createdAt(),
-        modelClass = snapshot.modelClass, data = data,
-    )
-
-    /** On the writer: files, checkpoint.json, one manifest write, then the released checkpoints' files. */
-    private fun commit(save: Decision.Save, snapshot: ModelSnapshot, data: DataFacts?): SaveOutcome {
-        val started = System.nanoTime()
-        return try {
-            beforeCommit?.invoke(save.path())
-            val plan = save.plan()
-            val facts = facts(save.checkpoint(), save.monitor(), save.newBest(), snapshot, data)
-            writer.commit(
-                save.checkpoint().path(), facts, snapshot.files(),
-                RunChange(plan.after().bestPath(), plan.released().map { it.path() }, stored(plan.state())),
-            )
-            SaveOutcome.Committed(save, writer.release())
-        } catch (e: Throwable) {
-            SaveOutcome.Failed(save, e)
+            Result.failure(e)
         } finally {
             lastWriteNanos = System.nanoTime() - started
             writeNanos += lastWriteNanos
@@ -357,6 +348,7 @@ internal class TrainingSession private constructor(
     }
 
     private fun settle(outcome: SaveOutcome?) {
+        messages.deliver() // the storage's warnings since the last event, e.g. files a release left in place
         if (outcome != null) warnIfSlow(lastWriteNanos)
         when (outcome) {
             null -> Unit
@@ -441,20 +433,18 @@ internal class TrainingSession private constructor(
             stop: StopControl,
         ): TrainingSession {
             val names = LoggedNames(Models.metricNames(model))
-            val writer = RunWriter.open(options.store(policy), policy.fingerprint(), options.clock, log = messages::info)
+            val writer = RunWriter.open(
+                options.store(policy), policy.fingerprint(), options.clock, log = messages::info, warn = messages::warnFromAnyThread,
+            )
             try {
                 val engine = Resume.engineFor(policy, options, writer, model, messages)
                 engine.onTrainBegin(names.all).forEach(messages::warn)
+                messages.deliver()
                 return TrainingSession(policy, options, writer, engine, model, names, messages, saved, beforeCommit, stop)
             } catch (e: Throwable) {
                 writer.close()
                 throw e
             }
         }
-
-        internal fun stored(s: EngineState): StoredEngineState = StoredEngineState(
-            s.currentEpoch(), s.completedEpochs(), s.lastBatchSeen(), s.batchesSinceSave(), s.globalStep(), s.best(),
-            s.intervalAnchorMillis(),
-        )
     }
 }

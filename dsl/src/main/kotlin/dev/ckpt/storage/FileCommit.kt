@@ -15,7 +15,11 @@ import java.nio.file.Path
  * A failure before the rename removes the temporary directory and puts the old checkpoint back: nothing
  * changed. It never copies instead of renaming.
  */
-internal class FileCommit(private val target: Path, private val hook: (StorageStep) -> Unit) {
+internal class FileCommit(
+    private val target: Path,
+    private val hook: (StorageStep) -> Unit,
+    private val warn: (String) -> Unit,
+) : PendingCommit {
     private val parent: Path = target.parent
     private val name: String = target.fileName.toString()
     private var temp: Path? = null
@@ -25,8 +29,11 @@ internal class FileCommit(private val target: Path, private val hook: (StorageSt
         private set
     private var placed = false
 
-    /** Runs the commit; returns the bytes of the `checkpoint.json` written. */
-    fun run(files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray): ByteArray {
+    override lateinit var metadata: ByteArray
+        private set
+
+    /** Runs the commit; on failure, undoes it and throws. */
+    fun run(files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray) {
         try {
             val overwrite = Files.exists(target, LinkOption.NOFOLLOW_LINKS)
             if (overwrite) TargetChecks.requireReplaceable(target)
@@ -71,15 +78,15 @@ internal class FileCommit(private val target: Path, private val hook: (StorageSt
 
             hook(StorageStep.SYNC_PARENT)
             Durable.syncDirectory(parent)
-            return metadataBytes
+            this.metadata = metadataBytes
         } catch (e: Exception) {
-            undo(e)
+            abandon(e)
             throw e
         }
     }
 
     /** Undoes the commit after [failure] (also after it completed, when the manifest could not record it). */
-    fun undo(failure: Exception) {
+    override fun abandon(failure: Exception) {
         fun attempt(action: () -> Unit) {
             try {
                 action()
@@ -88,7 +95,7 @@ internal class FileCommit(private val target: Path, private val hook: (StorageSt
             }
         }
         temp?.let { attempt { SafeFiles.deleteOwnTree(it) } }
-        if (placed) attempt { if (!SafeFiles.deleteCheckpoint(target)) throw IOException("could not remove $target") }
+        if (placed) attempt { if (!SafeFiles.deleteCheckpoint(target, warn)) throw IOException("could not remove $target") }
         val aside = backup
         if (aside != null && Files.exists(aside, LinkOption.NOFOLLOW_LINKS)) {
             attempt {
@@ -103,14 +110,14 @@ internal class FileCommit(private val target: Path, private val hook: (StorageSt
     }
 
     /** The manifest recorded the commit: the replaced version goes (the next open removes it if this fails). */
-    fun finish() {
+    override fun finish() {
         val aside = backup ?: return
         backup = null
         try {
             hook(StorageStep.DELETE_BACKUP)
-            SafeFiles.deleteCheckpoint(aside)
+            SafeFiles.deleteCheckpoint(aside, warn)
         } catch (e: Exception) {
-            SafeFiles.warn("checkpoint $target is committed, but its previous version could not be removed from $aside: $e")
+            warn("checkpoint $target is committed, but its previous version could not be removed from $aside: $e")
         }
     }
 }

@@ -23,7 +23,12 @@ import java.nio.file.attribute.BasicFileAttributes
  * Only names matching ckpt's patterns, and checkpoints whose `checkpoint.json` carries this run's id, are
  * touched; links are not followed.
  */
-internal class FileRecovery(private val root: Path, private val manifest: Manifest, private val hook: (StorageStep) -> Unit) {
+internal class FileRecovery(
+    private val root: Path,
+    private val manifest: Manifest,
+    private val hook: (StorageStep) -> Unit,
+    private val warn: (String) -> Unit,
+) {
     private val done = ArrayList<String>()
 
     fun run(): List<String> {
@@ -51,7 +56,7 @@ internal class FileRecovery(private val root: Path, private val manifest: Manife
             }
 
             override fun visitFileFailed(file: Path, exc: IOException): FileVisitResult {
-                SafeFiles.warn("could not look for ckpt leftovers in $file: $exc")
+                warn("could not look for ckpt leftovers in $file: $exc")
                 return FileVisitResult.CONTINUE
             }
         })
@@ -76,7 +81,7 @@ internal class FileRecovery(private val root: Path, private val manifest: Manife
         // commit: only the commit a crash cut off does.
         if (metadata.runId != manifest.runId || metadata.facts.step <= latestStep()) return
         hook(StorageStep.DELETE_FILES)
-        SafeFiles.deleteCheckpoint(dir)
+        SafeFiles.deleteCheckpoint(dir, warn)
         done += "removed ${SafeFiles.relative(root, dir)}, a checkpoint of this run whose commit the manifest never recorded"
     }
 
@@ -85,7 +90,7 @@ internal class FileRecovery(private val root: Path, private val manifest: Manife
 
     private fun recoverBackup(backup: Path) {
         if (!Files.isDirectory(backup, LinkOption.NOFOLLOW_LINKS)) {
-            SafeFiles.warn("left $backup in place: ckpt's backups are directories, this is not one")
+            warn("left $backup in place: ckpt's backups are directories, this is not one")
             return
         }
         val target = backup.resolveSibling(Leftovers.parse(backup.fileName.toString())!!.target)
@@ -102,17 +107,17 @@ internal class FileRecovery(private val root: Path, private val manifest: Manife
             if (recorded != null && inPlace != recorded && SafeFiles.metadataDigest(backup) == recorded) {
                 // The new checkpoint was moved into place but the manifest never recorded it: go back to the
                 // recorded one, so manifest and disk agree.
-                if (SafeFiles.deleteCheckpoint(target)) {
+                if (SafeFiles.deleteCheckpoint(target, warn)) {
                     Durable.atomicMove(backup, target)
                     Durable.syncDirectory(target.parent)
                     done += "restored $relative: the manifest never recorded the version that replaced it"
                 }
             } else {
-                SafeFiles.deleteCheckpoint(backup)
+                SafeFiles.deleteCheckpoint(backup, warn)
                 done += "removed the previous version of $relative, which an interrupted overwrite left"
             }
         } catch (e: CorruptRunException) {
-            SafeFiles.warn("left $backup in place: ${e.message}")
+            warn("left $backup in place: ${e.message}")
         }
     }
 }

@@ -19,9 +19,10 @@ import java.nio.file.StandardOpenOption
  */
 internal class FileRunStore(root: Path) : RunStore {
     val root: Path = root.toAbsolutePath().normalize()
-    private val inFlight = HashMap<String, FileCommit>()
 
     override val location: String get() = root.toString()
+
+    override var warnings: (String) -> Unit = SafeFiles::warn
 
     override fun describe(relative: String): String = root.resolve(relative).toString()
 
@@ -98,26 +99,8 @@ internal class FileRunStore(root: Path) : RunStore {
 
     override fun hasAnything(): Boolean = Files.isDirectory(root)
 
-    override fun commit(
-        path: String,
-        files: List<CheckpointFile>,
-        metadata: (List<FileEntry>) -> ByteArray,
-        hook: (StorageStep) -> Unit,
-    ): ByteArray {
-        val target = TargetChecks.ensureParents(root, path)
-        val commit = FileCommit(target, hook)
-        val bytes = commit.run(files, metadata)
-        inFlight[path] = commit
-        return bytes
-    }
-
-    override fun afterRecorded(path: String, hook: (StorageStep) -> Unit) {
-        inFlight.remove(path)?.finish()
-    }
-
-    override fun abandon(path: String, failure: Exception) {
-        inFlight.remove(path)?.undo(failure)
-    }
+    override fun commit(path: String, files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray, hook: (StorageStep) -> Unit): PendingCommit =
+        FileCommit(TargetChecks.ensureParents(root, path), hook, warnings).apply { run(files, metadata) }
 
     override fun readMetadata(path: String, sha256: String?): ByteArray? {
         val dir = locate(path, sha256)
@@ -157,12 +140,12 @@ internal class FileRunStore(root: Path) : RunStore {
         if (!Files.exists(dir.resolve(METADATA_FILE), LinkOption.NOFOLLOW_LINKS)) {
             // checkpoint.json goes after the files it lists: without it, a deletion already removed them; only
             // directories may be left, and those only when nothing foreign is in them.
-            return SafeFiles.deleteEmptyTree(dir)
+            return SafeFiles.deleteEmptyTree(dir, warnings)
         }
-        return SafeFiles.deleteCheckpoint(dir)
+        return SafeFiles.deleteCheckpoint(dir, warnings)
     }
 
-    override fun recover(manifest: Manifest, hook: (StorageStep) -> Unit): List<String> = FileRecovery(root, manifest, hook).run()
+    override fun recover(manifest: Manifest, hook: (StorageStep) -> Unit): List<String> = FileRecovery(root, manifest, hook, warnings).run()
 
     /**
      * Where the files of the checkpoint at [path] are: normally `root/path`; while a crashed overwrite awaits

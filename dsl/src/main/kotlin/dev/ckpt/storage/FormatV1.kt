@@ -52,7 +52,11 @@ internal object FormatV1 {
         val checkpoints: List<KeptV1>,
         val bestPath: String?,
         val latestPath: String?,
-    )
+    ) {
+        /** Format 2's engine state: these counters without the list, which the manifest owns now. */
+        fun current(): StoredEngineState =
+            StoredEngineState(currentEpoch, completedEpochs, lastBatchSeen, batchesSinceSave, globalStep, best, intervalAnchorMillis)
+    }
 
     @Serializable
     private data class ManifestV1(
@@ -95,9 +99,7 @@ internal object FormatV1 {
         } else {
             entries.partition { e -> e.path == v1.best || e.path == v1.latest || kept.any { it == e.path || it.endsWith("/" + e.path) } }
         }
-        val state = v1.engineState?.let {
-            StoredEngineState(it.currentEpoch, it.completedEpochs, it.lastBatchSeen, it.batchesSinceSave, it.globalStep, it.best, it.intervalAnchorMillis).toJson()
-        }
+        val state = v1.engineState?.current()?.toJson()
         Manifest(FORMAT_VERSION, UUID.randomUUID().toString(), v1.policyFingerprint, v1.best, v1.latest, listed, released, state)
     }
 

@@ -1,8 +1,13 @@
 package dev.ckpt.storage
 
 import dev.ckpt.CheckpointKind
+import dev.ckpt.core.engine.CheckpointRecord
+import dev.ckpt.core.engine.EngineState
+import dev.ckpt.core.monitor.Direction
+import dev.ckpt.core.policy.CheckpointPolicy
 import kotlinx.serialization.EncodeDefault
 import kotlinx.serialization.ExperimentalSerializationApi
+import kotlinx.serialization.SerialName
 import kotlinx.serialization.Serializable
 import kotlinx.serialization.json.JsonElement
 import java.time.Instant
@@ -54,6 +59,19 @@ internal data class CheckpointFacts(
         require(step >= 0) { "step must be >= 0, got $step" }
         require(batch == null || batch >= 0) { "batch must be null or >= 0, got $batch" }
         require(metrics.keys.none { it.isBlank() }) { "metric names must not be blank, got ${metrics.keys}" }
+    }
+
+    /** The engine's record of this checkpoint at [path]: the one conversion from what a run stores to what the engine keeps. */
+    fun record(path: String): CheckpointRecord = CheckpointRecord(path, epoch, batch, step, metrics, monitorValue, createdAt)
+
+    companion object {
+        /** What `checkpoint.json` records of the engine's [record], a checkpoint of [kind] (of [modelClass]) monitoring [monitor]. */
+        fun of(record: CheckpointRecord, monitor: String, best: Boolean, kind: CheckpointKind, modelClass: String?, data: DataFacts?): CheckpointFacts =
+            CheckpointFacts(
+                kind = kind, epoch = record.epoch(), batch = record.batch(), step = record.step(), metrics = record.metrics(),
+                monitor = monitor, monitorValue = record.monitorValue(), best = best, createdAt = record.createdAt(),
+                modelClass = modelClass, data = data,
+            )
     }
 }
 
@@ -135,8 +153,10 @@ internal data class ManifestEntry(
 }
 
 /**
- * What a resumed run continues from: the decision engine's counters and best value at the latest commit. The
- * list of checkpoints is not repeated here; the manifest's entries are that list.
+ * What a resumed run continues from: the decision engine's counters and best value at the latest commit, as the
+ * manifest stores them. The list of checkpoints is not repeated here; the manifest's entries are that list. This is
+ * the one codec between the engine's [EngineState] and its stored form: [of] and [toEngineState] one way each,
+ * [toJson] and [of] (JSON) for the manifest.
  */
 @Serializable
 internal data class StoredEngineState(
@@ -151,6 +171,10 @@ internal data class StoredEngineState(
 ) {
     fun toJson(): JsonElement = StorageJson.encodeToJsonElement(serializer(), this)
 
+    /** @throws IllegalArgumentException when the counters are out of range (a damaged manifest) */
+    fun toEngineState(): EngineState =
+        EngineState(currentEpoch, completedEpochs, lastBatchSeen, batchesSinceSave, globalStep, best, intervalAnchorMillis)
+
     companion object {
         /** @throws IllegalArgumentException naming `engineState` when [element] is not an engine state */
         fun of(element: JsonElement, manifest: String): StoredEngineState = try {
@@ -158,6 +182,11 @@ internal data class StoredEngineState(
         } catch (e: kotlinx.serialization.SerializationException) {
             throw IllegalArgumentException("$manifest: engineState is not readable: ${e.message?.lineSequence()?.first()}", e)
         }
+
+        fun of(state: EngineState): StoredEngineState = StoredEngineState(
+            state.currentEpoch(), state.completedEpochs(), state.lastBatchSeen(), state.batchesSinceSave(), state.globalStep(),
+            state.best(), state.intervalAnchorMillis(),
+        )
     }
 }
 
@@ -173,8 +202,12 @@ internal data class Manifest(
     val formatVersion: Int = FORMAT_VERSION,
     /** Random id of the run, also written into each of its `checkpoint.json` files. */
     val runId: String,
-    /** Fingerprint of the checkpoint policy that last wrote the run. */
-    val policyFingerprint: String,
+    /**
+     * The decision settings of the checkpoint policy that last wrote the run (`CheckpointPolicy.fingerprint()`:
+     * the settings as text, not a hash). Stored as `policyFingerprint`, the name format 2 published.
+     */
+    @SerialName("policyFingerprint")
+    val policySettings: String,
     val best: String? = null,
     val latest: String? = null,
     val checkpoints: List<ManifestEntry> = emptyList(),
@@ -221,6 +254,13 @@ internal data class Manifest(
 
     /** Every committed checkpoint directory the manifest owns: the listed ones and the resume point. */
     val owned: List<ManifestEntry> get() = checkpoints + listOfNotNull(resumePoint)
+
+    /**
+     * Which way the run's monitor improves, as its policy settings record it (`direction`, resolved from the mode
+     * when the run was written), or null when they do not record one (settings written by another tool).
+     */
+    val monitorDirection: Direction?
+        get() = CheckpointPolicy.settingsOf(policySettings)["direction"]?.let { name -> Direction.entries.firstOrNull { it.name == name } }
 }
 
 /** Who writes a run on an object store: the owner text shown to others, and a random token unique to the writer. */

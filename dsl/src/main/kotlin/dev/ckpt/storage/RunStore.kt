@@ -20,6 +20,13 @@ internal interface RunStore {
     /** The run for messages: a local path or an `s3://` location. */
     val location: String
 
+    /**
+     * Where the store's warnings go (files it left in place, a replaced version it could not remove, a lease it
+     * could not renew), possibly from the background writer's or a lease's thread. [RunWriter.open] points it at the
+     * run's listener; until then it is SLF4J's `dev.ckpt` logger.
+     */
+    var warnings: (String) -> Unit
+
     /** [relative] (a checkpoint, or a file in one) for messages. */
     fun describe(relative: String): String
 
@@ -63,17 +70,11 @@ internal interface RunStore {
      * Commits one checkpoint at [path]: writes [files], then `checkpoint.json` made by [metadata] from their
      * entries, so that a crash at any point leaves either the complete checkpoint or one readers recognise as
      * incomplete (and, when [path] held a committed checkpoint, that one intact until the new one is complete).
-     * Returns the bytes of the `checkpoint.json` written. Never lists the checkpoint anywhere: that is the
-     * manifest's job, which the caller writes next.
+     * Never lists the checkpoint anywhere: that is the manifest's job, which the caller writes next, then tells the
+     * returned [PendingCommit] whether that write recorded it.
      */
     @Throws(IOException::class)
-    fun commit(path: String, files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray, hook: (StorageStep) -> Unit): ByteArray
-
-    /** After the manifest recorded the commit at [path]: drops what [commit] kept to undo it (an overwritten version). */
-    fun afterRecorded(path: String, hook: (StorageStep) -> Unit)
-
-    /** The manifest could not record the commit at [path]: removes it and puts back what it replaced. */
-    fun abandon(path: String, failure: Exception)
+    fun commit(path: String, files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray, hook: (StorageStep) -> Unit): PendingCommit
 
     /** The bytes of `checkpoint.json` of the checkpoint at [path] whose SHA-256 is [sha256], or null when absent. */
     @Throws(IOException::class)
@@ -105,6 +106,31 @@ internal interface RunStore {
      */
     @Throws(IOException::class)
     fun recover(manifest: Manifest, hook: (StorageStep) -> Unit): List<String>
+}
+
+/**
+ * A checkpoint [RunStore.commit] wrote completely that no manifest lists yet. Its writer records it in the manifest,
+ * then calls exactly one of [finish] (recorded) or [abandon] (not recorded). It holds what undoing the commit needs
+ * (a replaced version kept aside, the objects created), so a store keeps no per-path state between the two steps.
+ *
+ * ```kotlin
+ * val pending = store.commit("e03", files, { entries -> encode(entries) }, hook)
+ * try { writeManifestListing("e03", sha256(pending.metadata)) } catch (e: IOException) { pending.abandon(e); throw e }
+ * pending.finish()
+ * ```
+ */
+internal interface PendingCommit {
+    /** The bytes of the `checkpoint.json` written. */
+    val metadata: ByteArray
+
+    /**
+     * The manifest recorded the commit: drops what was kept to undo it (the replaced version). It does not throw: a
+     * removal that fails is warned about and left to the next writer's recovery.
+     */
+    fun finish()
+
+    /** The manifest could not record the commit: removes it and puts back what it replaced; failures join [failure] as suppressed. */
+    fun abandon(failure: Exception)
 }
 
 /** One model file of a checkpoint: its path inside the checkpoint and a source of its bytes, produced when written. */

@@ -1,21 +1,43 @@
 package dev.ckpt.storage
 
+import dev.ckpt.core.engine.SavePlan
 import java.io.IOException
 import java.time.Clock
 import java.time.Instant
 import java.util.UUID
 
 /**
- * What a commit changes in the run besides adding the checkpoint, as the decision engine planned it: the best
- * checkpoint afterwards, the checkpoints retention releases, and the engine state to store.
+ * What one commit makes of the run, exactly as the decision engine planned it ([SavePlan]): the checkpoints the run
+ * lists afterwards (oldest commit first), the best and the latest of them, the listed checkpoints retention
+ * releases, and the engine state to store. [RunWriter] persists this as it is: it checks that the plan accounts for
+ * every checkpoint the manifest lists (kept or released, none lost track of), and computes no list of its own.
+ *
+ * ```kotlin
+ * writer.commit(save.checkpoint().path(), facts, files, RunChange.of(save.plan()))
+ * ```
  */
 internal class RunChange(
+    /** The listed checkpoints after the commit, oldest first: the committed path among them unless [resumePoint]. */
+    val kept: List<String>,
     val best: String?,
+    val latest: String?,
     val released: List<String>,
     val engineState: StoredEngineState?,
-    /** Commit the checkpoint as the run's resume point (apart from the list) instead of as a listed checkpoint. */
+    /** Commit the checkpoint as the run's resume point (apart from the list, which stays as it is) instead of as a listed checkpoint. */
     val resumePoint: Boolean = false,
-)
+) {
+    companion object {
+        /** The change [plan] describes; with [resumePoint], it commits the run's resume point (whose plan keeps the list as it is). */
+        fun of(plan: SavePlan, resumePoint: Boolean = false): RunChange = RunChange(
+            kept = plan.after().kept().map { it.path() },
+            best = plan.after().bestPath(),
+            latest = plan.after().latestPath(),
+            released = plan.released().map { it.path() },
+            engineState = StoredEngineState.of(plan.state()),
+            resumePoint = resumePoint,
+        )
+    }
+}
 
 /**
  * The single writer of a run: commits checkpoints through a [RunStore], keeps `manifest.json` (the one list
@@ -23,8 +45,8 @@ internal class RunChange(
  * the write that released them.
  *
  * ```kotlin
- * RunWriter.open(FileRunStore(Path.of("runs/digits")), policyFingerprint).use { run ->
- *     run.commit("e03", facts, files, RunChange(best = "e03", released = listOf("e01"), engineState = state))
+ * RunWriter.open(FileRunStore(Path.of("runs/digits")), policy.fingerprint()).use { run ->
+ *     run.commit("e03", facts, files, RunChange.of(save.plan()))   // the plan keeps e02, e03 and releases e01
  *     run.release()          // deletes e01's files; the next manifest write forgets it
  * }
  * ```
@@ -35,12 +57,16 @@ internal class RunChange(
  * its files are gone, so none is ever left unlisted on disk, and a deletion that failed is retried.
  *
  * It deliberately does not decide what to save or release (the engine does), does not produce model files
- * (the caller does), and is not thread-safe: one thread (the training thread or the one background writer)
- * drives it.
+ * (the caller does), and is not thread-safe. Threads: [commit], [release], [releaseNow], [close] and [manifest]
+ * belong to one thread at a time, the run's owner — the training thread, which hands each commit to the
+ * background writer through a `Future` and reads the outcome back through it (`SaveQueue`), so each hand-over is
+ * a happens-before edge and the two never run at once. [appendHistory] alone may be called by the training thread
+ * while the background writer commits: it touches only `history.jsonl`, serialised by its own lock, and [closed],
+ * which is volatile. [location] and [reader] of a settled writer are safe from the owner.
  */
 internal class RunWriter private constructor(
     private val store: RunStore,
-    private val policyFingerprint: String,
+    private val policySettings: String,
     private val lock: AutoCloseable,
     private val hook: (StorageStep) -> Unit,
     private val claim: WriterClaim?,
@@ -53,11 +79,11 @@ internal class RunWriter private constructor(
     /** Paths in `releasing` whose files are gone since the last manifest write. */
     private val gone = HashSet<String>()
 
-    /** How many times this writer replaced `manifest.json`. */
-    var manifestWrites: Int = 0
-        private set
-
+    @Volatile
     private var closed = false
+
+    /** Serialises [appendHistory] calls (the only method another thread may call during a commit). */
+    private val historyLock = Any()
 
     /** Where the run is, for messages. */
     val location: String get() = store.location
@@ -67,11 +93,13 @@ internal class RunWriter private constructor(
 
     /**
      * Commits the checkpoint at [path] (relative to the run): [files], then `checkpoint.json` with [facts] (its
-     * `createdAt` as the engine decided it: one time for the engine's list, the manifest and retention), then one manifest write that lists it, applies [change] and
-     * stores the engine state. Returns the manifest entry.
+     * `createdAt` as the engine decided it: one time for the engine's list, the manifest and retention), then one
+     * manifest write that persists [change] — the list, best, latest, releases and engine state the engine planned —
+     * with [path]'s new entry. Returns the manifest entry.
      *
-     * @throws IllegalArgumentException when [path] is reserved, nested with another checkpoint, or [change] releases
-     *   what is not listed, or makes best a checkpoint that is not kept
+     * @throws IllegalArgumentException when [path] is reserved or nested with another checkpoint, or [change] does not
+     *   fit the run: it lists or releases what the manifest does not list, drops a listed checkpoint without releasing
+     *   it, or leaves out (or, for a resume point, includes) [path]; nothing is written then
      * @throws IOException when writing fails (disk full included): nothing changed, the earlier checkpoints and the
      *   manifest are as they were; also when [path] holds files ckpt did not write
      */
@@ -80,41 +108,34 @@ internal class RunWriter private constructor(
         check(!closed) { "run writer for $location is closed" }
         checkPath(path)
         checkFiles(files)
-        val listed = manifest.checkpoints.map { it.path }.toSet()
-        require(!change.resumePoint || change.released.isEmpty()) { "a resume point releases no checkpoint, got ${change.released}" }
-        change.released.forEach { released ->
-            require(released in listed && released != path) {
-                "\"$released\" cannot be released: it is not a checkpoint of run $location other than the one being committed"
-            }
-        }
+        checkChange(path, change)
         // A new checkpoint where a release is pending replaces those files: finish that release first.
         manifest.releasing.filter { it.path !in gone && RelativePaths.overlaps(it.path, path) }.forEach { pending ->
             releaseOne(pending)?.let { if (pending.path != path) throw it }
         }
 
-        val metadataBytes = try {
+        val pending = try {
             store.commit(path, files, { entries -> Codecs.encode(CheckpointMetadata(FORMAT_VERSION, manifest.runId, facts, entries)) }, hook)
         } catch (e: IOException) {
             if (e is dev.ckpt.RunLockedException) throw e
             throw IOException("could not save checkpoint ${store.describe(path)}: ${e.message ?: e.javaClass.simpleName}; ${cleanupNote(e)}", e)
         }
-        val entry = ManifestEntry(path, Durable.sha256(metadataBytes), facts)
-        val next = committed(entry, change)
+        val entry = ManifestEntry(path, Durable.sha256(pending.metadata), facts)
         try {
-            write(next)
+            write(committed(entry, change))
         } catch (e: ManifestRecordedException) {
-            store.afterRecorded(path, hook)
+            pending.finish()
             throw IOException(
                 "checkpoint ${store.describe(path)} was committed and recorded in ${store.describe(MANIFEST_FILE)}, " +
                     "but flushing the run directory afterwards failed: ${e.cause?.message}",
                 e.cause,
             )
         } catch (e: Exception) {
-            store.abandon(path, e)
+            pending.abandon(e)
             if (e !is IOException || e is dev.ckpt.RunLockedException) throw e
             throw IOException("could not save checkpoint ${store.describe(path)}: ${e.message ?: e.javaClass.simpleName}; ${cleanupNote(e)}", e)
         }
-        store.afterRecorded(path, hook)
+        pending.finish()
         return entry
     }
 
@@ -151,8 +172,10 @@ internal class RunWriter private constructor(
      */
     @Throws(IOException::class)
     fun appendHistory(line: HistoryLine) {
-        check(!closed) { "run writer for $location is closed" }
-        store.appendHistory(HistoryCodec.encode(line))
+        synchronized(historyLock) {
+            check(!closed) { "run writer for $location is closed" }
+            store.appendHistory(HistoryCodec.encode(line))
+        }
     }
 
     /**
@@ -165,16 +188,13 @@ internal class RunWriter private constructor(
         return manifest.releasing.filter { it.path !in gone }.mapNotNull { releaseOne(it) }
     }
 
-    /** The paths of the checkpoints released whose files [release] deleted since the last manifest write. */
-    val releasedSinceWrite: Set<String> get() = gone.toSet()
-
     private fun releaseOne(entry: ManifestEntry): IOException? = try {
         store.delete(entry.path, entry.checkpointSha256, hook)
         gone += entry.path
         null
     } catch (e: dev.ckpt.CorruptRunException) {
         // ckpt cannot tell which files are its own: they stay, and so does nothing else depend on them.
-        SafeFiles.warn("checkpoint ${entry.path} was released, but its files were left in place: ${e.message}")
+        store.warnings("checkpoint ${entry.path} was released, but its files were left in place: ${e.message}")
         gone += entry.path
         null
     } catch (e: IOException) {
@@ -185,46 +205,62 @@ internal class RunWriter private constructor(
     /** Releases the run lock, after one last manifest write if released checkpoints are gone since the last one. */
     override fun close() {
         if (closed) return
-        closed = true
+        synchronized(historyLock) { closed = true }
         try {
             if (gone.isNotEmpty()) write(manifest.copy(releasing = manifest.releasing.filter { it.path !in gone }))
         } catch (e: Exception) {
-            SafeFiles.warn("could not record in ${store.describe(MANIFEST_FILE)} that released checkpoints are gone " +
+            store.warnings("could not record in ${store.describe(MANIFEST_FILE)} that released checkpoints are gone " +
                 "(the next writer does it): $e")
         } finally {
             lock.close()
         }
     }
 
+    /**
+     * Refuses a [change] that does not fit the manifest, before anything is written: persisting it would list what
+     * is not there, or lose track of a listed checkpoint's files.
+     */
+    private fun checkChange(path: String, change: RunChange) {
+        val listed = manifest.checkpoints.map { it.path }.toSet()
+        val released = change.released.toSet()
+        fun refuse(problem: String): Nothing =
+            throw IllegalArgumentException("the plan for ${store.describe(path)} does not fit run $location: $problem")
+        if (change.resumePoint && released.isNotEmpty()) refuse("a resume point releases no checkpoint, got ${change.released}")
+        if (change.resumePoint == (path in change.kept)) {
+            refuse(if (change.resumePoint) "it lists the resume point among the checkpoints" else "it does not list the checkpoint it commits")
+        }
+        if (change.kept.toSet().size != change.kept.size) refuse("it lists a checkpoint twice, ${change.kept}")
+        change.released.firstOrNull { it !in listed || it == path || it in change.kept }?.let {
+            refuse("\"$it\" cannot be released: it is not a checkpoint of the run other than the one committed and the ones kept")
+        }
+        change.kept.firstOrNull { it != path && it !in listed }?.let { refuse("it keeps \"$it\", which the run does not list") }
+        listed.firstOrNull { it != path && it !in change.kept && it !in released }?.let {
+            refuse("it neither keeps nor releases \"$it\"")
+        }
+        if (change.best != null && change.best !in change.kept) refuse("best \"${change.best}\" is not among the checkpoints it keeps")
+        if (change.latest != null && change.latest !in change.kept) refuse("latest \"${change.latest}\" is not among the checkpoints it keeps")
+    }
+
+    /** The manifest after committing [entry]: [change] as planned, [entry] in its place, the releases pending. */
     private fun committed(entry: ManifestEntry, change: RunChange): Manifest {
+        val listed = manifest.checkpoints.associateBy { it.path }
+        val released = change.released.toSet()
         // Any commit supersedes the previous resume point: it is released in the same write, never before.
         val previousPoint = listOfNotNull(manifest.resumePoint).filter { it.path != entry.path }
-        if (change.resumePoint) {
-            return manifest.copy(
-                resumePoint = entry,
-                releasing = manifest.releasing.filter { it.path !in gone && it.path != entry.path } + previousPoint,
-                engineState = change.engineState?.toJson() ?: manifest.engineState,
-            )
-        }
-        val released = change.released.toSet()
-        val kept = manifest.checkpoints.filter { it.path != entry.path && it.path !in released } + entry
-        require(change.best == null || kept.any { it.path == change.best }) {
-            "best \"${change.best}\" is not among the checkpoints run $location keeps"
-        }
         return manifest.copy(
             best = change.best,
-            latest = entry.path,
-            checkpoints = kept,
+            latest = change.latest,
+            checkpoints = change.kept.map { if (it == entry.path) entry else listed.getValue(it) },
             releasing = manifest.releasing.filter { it.path !in gone && it.path != entry.path } +
                 manifest.checkpoints.filter { it.path in released } + previousPoint,
-            resumePoint = null,
+            resumePoint = if (change.resumePoint) entry else null,
             engineState = change.engineState?.toJson() ?: manifest.engineState,
         )
     }
 
     private fun write(next: Manifest) {
         // Every rewrite is stamped with this writer's policy: the manifest names the policy that last changed it.
-        val stamped = next.copy(formatVersion = FORMAT_VERSION, policyFingerprint = policyFingerprint, writer = claim)
+        val stamped = next.copy(formatVersion = FORMAT_VERSION, policySettings = policySettings, writer = claim)
         replace(stamped)
     }
 
@@ -242,7 +278,6 @@ internal class RunWriter private constructor(
 
     private fun adopt(next: Manifest) {
         manifest = next
-        manifestWrites++
         gone.retainAll(next.releasing.map { it.path }.toSet())
     }
 
@@ -282,29 +317,32 @@ internal class RunWriter private constructor(
     companion object {
         /**
          * Opens [store]'s run for writing: takes the lock, reads `manifest.json` strictly (or writes a new one),
-         * recovers a crashed writer's leftovers, and finishes releases it left pending.
+         * recovers a crashed writer's leftovers, and finishes releases it left pending. The store's warnings, from
+         * now on, go to [warn] (which may be called from the background writer's thread, or an S3 lease's).
          *
-         * @param policyFingerprint written into the manifest with every write; comparing it with an existing run's
-         *   fingerprint before resuming is the caller's job
+         * @param policySettings the policy's decision settings (`CheckpointPolicy.fingerprint()`), written into the
+         *   manifest with every write; comparing them with an existing run's before resuming is the caller's job
          * @throws dev.ckpt.RunLockedException when another writer holds the run
          * @throws dev.ckpt.CorruptRunException when an existing manifest is malformed, unsupported or hostile
          */
         @Throws(IOException::class)
         fun open(
             store: RunStore,
-            policyFingerprint: String,
+            policySettings: String,
             clock: Clock = Clock.systemUTC(),
             owner: String = defaultOwner(clock),
             hook: (StorageStep) -> Unit = {},
             log: (String) -> Unit = {},
+            warn: (String) -> Unit = SafeFiles::warn,
         ): RunWriter {
+            store.warnings = warn
             val lock = store.lock(owner)
             try {
                 val existing = store.readManifest()?.let { Codecs.decodeManifest(store.describe(MANIFEST_FILE), it) }
                 val claim = if (store.claimsRunInManifest) WriterClaim(owner, randomToken()) else null
                 val writer = RunWriter(
-                    store, policyFingerprint, lock, hook, claim,
-                    existing ?: Manifest(runId = UUID.randomUUID().toString(), policyFingerprint = policyFingerprint),
+                    store, policySettings, lock, hook, claim,
+                    existing ?: Manifest(runId = UUID.randomUUID().toString(), policySettings = policySettings),
                 )
                 // The claim: one conditional write, before anything else changes, that makes every later write of
                 // an earlier writer fail. It keeps the run's policy fingerprint, which resuming compares with. (Part
@@ -314,7 +352,7 @@ internal class RunWriter private constructor(
                 if (existing == null) {
                     writer.write(writer.manifest)
                 } else if (existing.releasing.isNotEmpty()) {
-                    writer.release().forEach { SafeFiles.warn(it.message ?: it.toString()) }
+                    writer.release().forEach { warn(it.message ?: it.toString()) }
                     if (writer.gone.isNotEmpty()) {
                         writer.gone.forEach { log("deleted $it, which retention released before the previous writer stopped") }
                         writer.write(writer.manifest.copy(releasing = writer.manifest.releasing.filter { it.path !in writer.gone }))

@@ -81,6 +81,7 @@ internal class S3Lease private constructor(
     private val owner: String,
     private val clock: Clock,
     private val duration: Duration,
+    private val warn: (String) -> Unit,
 ) : AutoCloseable {
     private val key = run.key(LOCK_FILE)
     private val token = "%016x".format(SecureRandom().nextLong())
@@ -131,7 +132,7 @@ internal class S3Lease private constructor(
             val current = read()
             if (current != null && current.token != token) lostTo = current else write()
         } catch (e: Exception) {
-            SafeFiles.warn("could not renew the lease of run $run (ckpt tries again): $e")
+            warn("could not renew the lease of run $run (ckpt tries again): $e")
         }
     }
 
@@ -143,13 +144,13 @@ internal class S3Lease private constructor(
         try {
             if (read()?.token == token) objects.delete(key)
         } catch (e: IOException) {
-            SafeFiles.warn("could not delete the lease ${objects.describe(key)} (it expires by itself): $e")
+            warn("could not delete the lease ${objects.describe(key)} (it expires by itself): $e")
         }
     }
 
     companion object {
-        fun acquire(objects: S3Objects, run: S3Location, owner: String, clock: Clock, duration: Duration): S3Lease {
-            val lease = S3Lease(objects, run, owner, clock, duration)
+        fun acquire(objects: S3Objects, run: S3Location, owner: String, clock: Clock, duration: Duration, warn: (String) -> Unit): S3Lease {
+            val lease = S3Lease(objects, run, owner, clock, duration, warn)
             try {
                 lease.acquire()
             } catch (e: Throwable) {

@@ -12,12 +12,12 @@ import java.io.IOException
  *    replaces;
  * 3. PUT the model files, then `checkpoint.json` (sizes and SHA-256 of the files): the commit marker;
  * 4. (the caller writes `manifest.json`) then [finish] deletes the replaced versions and the pending marker, or
- *    [undo] deletes what this commit created.
+ *    [abandon] deletes what this commit created.
  *
  * With conditional writes every PUT is `If-None-Match: *`: an object that appears meanwhile belongs to another
  * writer and fails the commit rather than being overwritten. It never copies an object to move it.
  */
-internal class S3Commit(private val store: S3RunStore, private val path: String, private val hook: (StorageStep) -> Unit) {
+internal class S3Commit(private val store: S3RunStore, private val path: String, private val hook: (StorageStep) -> Unit) : PendingCommit {
     private val objects = store.objects
     private val run = store.run
     private val created = ArrayList<Pair<String, ByteArray>>()
@@ -28,11 +28,11 @@ internal class S3Commit(private val store: S3RunStore, private val path: String,
     lateinit var storedAt: String
         private set
 
-    /** The bytes of the `checkpoint.json` written. */
-    lateinit var metadata: ByteArray
+    override lateinit var metadata: ByteArray
         private set
 
-    fun run(files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray): ByteArray {
+    /** Runs steps 1 to 3; on failure, undoes them and throws. */
+    fun run(files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray) {
         try {
             choosePlace()
             hook(StorageStep.WRITE_MARKER)
@@ -56,9 +56,8 @@ internal class S3Commit(private val store: S3RunStore, private val path: String,
             val bytes = metadata(entries)
             create(run.key("$storedAt/$METADATA_FILE"), bytes)
             this.metadata = bytes
-            return bytes
         } catch (e: Exception) {
-            undo(e)
+            abandon(e)
             throw e
         }
     }
@@ -137,7 +136,8 @@ internal class S3Commit(private val store: S3RunStore, private val path: String,
     )
 
     /** The manifest recorded the commit: the replaced versions and the marker go (the next open finishes if this fails). */
-    fun finish() {
+    override fun finish() {
+        store.recorded(path, storedAt, metadata)
         try {
             for (version in replaces) {
                 hook(StorageStep.DELETE_BACKUP)
@@ -146,7 +146,7 @@ internal class S3Commit(private val store: S3RunStore, private val path: String,
             hook(StorageStep.DELETE_MARKER)
             markerKey?.let { objects.delete(it) }
         } catch (e: Exception) {
-            SafeFiles.warn(
+            store.warnings(
                 "checkpoint ${store.describe(path)} is committed, but removing its previous version or the marker of the write " +
                     "failed (the next writer finishes it): $e",
             )
@@ -158,7 +158,7 @@ internal class S3Commit(private val store: S3RunStore, private val path: String,
      * still holds this commit's bytes (a writer that lost the run must not delete what the one that took over
      * wrote). When that cannot be shown, or a deletion fails, the marker stays for the next writer to finish.
      */
-    fun undo(failure: Exception) {
+    override fun abandon(failure: Exception) {
         var complete = true
         for ((key, bytes) in created.asReversed()) {
             try {

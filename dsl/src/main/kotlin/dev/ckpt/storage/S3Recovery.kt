@@ -42,13 +42,13 @@ internal class S3Recovery(private val store: S3RunStore, private val manifest: M
         val pending = try {
             S3Formats.decodePending(objects.describe(key), bytes)
         } catch (e: CorruptRunException) {
-            SafeFiles.warn("left ${objects.describe(key)} in place: ${e.problem}")
+            store.warnings("left ${objects.describe(key)} in place: ${e.problem}")
             return
         }
         val beside = PendingWrite.parentOf(pending.path) == PendingWrite.parentOf(relative) &&
             Leftovers.parse(relative.substringAfterLast('/'))?.target == pending.path.substringAfterLast('/')
         if (!beside || (pending.runId != null && pending.runId != manifest.runId)) {
-            SafeFiles.warn("left ${objects.describe(key)} in place: it describes a write of checkpoint \"${pending.path}\" " +
+            store.warnings("left ${objects.describe(key)} in place: it describes a write of checkpoint \"${pending.path}\" " +
                 "of run ${pending.runId}, not one beside it in run ${manifest.runId}")
             return
         }

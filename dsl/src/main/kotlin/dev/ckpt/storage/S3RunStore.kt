@@ -42,7 +42,6 @@ internal class S3RunStore(
     private var manifestSeen = false
     private var manifestEtag: String? = null
     private var lease: S3Lease? = null
-    private val inFlight = HashMap<String, S3Commit>()
 
     /** (path, SHA-256 of `checkpoint.json`) to where that version is and its `checkpoint.json`: immutable facts. */
     private val located = ConcurrentHashMap<Pair<String, String>, Located>()
@@ -57,10 +56,13 @@ internal class S3RunStore(
     internal var runId: String? = null
         private set
 
-    internal var owner: String = "unknown"
+    /** The writer's owner text, set by [lock] (only writers commit, and a writer locks first). */
+    internal lateinit var owner: String
         private set
 
     override val location: String get() = run.toString()
+
+    override var warnings: (String) -> Unit = SafeFiles::warn
 
     override val claimsRunInManifest: Boolean get() = true
 
@@ -121,6 +123,7 @@ internal class S3RunStore(
      * history line, no manifest), so a trainer that goes on under `WARN_AND_CONTINUE` cannot touch the new
      * writer's run.
      */
+    @Volatile
     private var lost: RunLockedException? = null
 
     private fun checkNotTakenOver() {
@@ -148,36 +151,23 @@ internal class S3RunStore(
         val decided = ConditionalWrites.probe(objects, run)
         mode = decided
         if (decided == S3WriteMode.CONDITIONAL) return AutoCloseable { }
-        SafeFiles.warn(
+        warnings(
             "the S3 server of $location does not honour conditional writes (If-None-Match / If-Match were ignored on " +
                 "a probe object): ckpt keeps other writers out of this run with a lease object, ${describe(LOCK_FILE)}, " +
                 "renewed while this writer runs and expiring ${leaseDuration.seconds} s after it stops; unlike conditional " +
                 "writes, a lease cannot stop two writers that start at the same moment (docs/storage.md)",
         )
-        return S3Lease.acquire(objects, run, owner, clock, leaseDuration).also { lease = it }
+        return S3Lease.acquire(objects, run, owner, clock, leaseDuration, warnings).also { lease = it }
     }
 
-    override fun commit(
-        path: String,
-        files: List<CheckpointFile>,
-        metadata: (List<FileEntry>) -> ByteArray,
-        hook: (StorageStep) -> Unit,
-    ): ByteArray {
+    override fun commit(path: String, files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray, hook: (StorageStep) -> Unit): PendingCommit {
         checkNotTakenOver()
-        val commit = S3Commit(this, path, hook)
-        val bytes = commit.run(files, metadata)
-        inFlight[path] = commit
-        return bytes
+        return S3Commit(this, path, hook).apply { run(files, metadata) }
     }
 
-    override fun afterRecorded(path: String, hook: (StorageStep) -> Unit) {
-        val commit = inFlight.remove(path) ?: return
-        located[path to Durable.sha256(commit.metadata)] = Located(commit.storedAt, commit.metadata)
-        commit.finish()
-    }
-
-    override fun abandon(path: String, failure: Exception) {
-        inFlight.remove(path)?.undo(failure)
+    /** The manifest recorded the version of [path] stored at [storedAt]: later reads find it without a lookup. */
+    internal fun recorded(path: String, storedAt: String, metadata: ByteArray) {
+        located[path to Durable.sha256(metadata)] = Located(storedAt, metadata)
     }
 
     override fun readMetadata(path: String, sha256: String?): ByteArray? {
@@ -258,7 +248,7 @@ internal class S3RunStore(
         // checkpoint.json goes after the objects it lists: without it, whatever is left is not ckpt's.
         val left = objects.list(prefix)
         if (left.isNotEmpty()) {
-            SafeFiles.warn("kept ${describe(storedAt)}: it holds objects ckpt did not write (${left.take(5).joinToString(", ") { run.relative(it) }})")
+            warnings("kept ${describe(storedAt)}: it holds objects ckpt did not write (${left.take(5).joinToString(", ") { run.relative(it) }})")
             return false
         }
         return true

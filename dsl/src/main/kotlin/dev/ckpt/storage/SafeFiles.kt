@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory
 internal object SafeFiles {
     private val logger = LoggerFactory.getLogger("dev.ckpt")
 
+    /** Logs a storage warning; the default of [RunStore.warnings] until a writer routes them to the run's listener. */
     fun warn(message: String) = logger.warn(message)
 
     /**
@@ -70,7 +71,7 @@ internal object SafeFiles {
      *
      * Content is not re-hashed first: a file at a path ckpt recorded is ckpt's to delete.
      */
-    fun deleteCheckpoint(dir: Path): Boolean {
+    fun deleteCheckpoint(dir: Path, warn: (String) -> Unit): Boolean {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return true
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             throw IOException("$dir is not a checkpoint directory; ckpt deletes only checkpoint directories it wrote")
@@ -101,7 +102,7 @@ internal object SafeFiles {
     }
 
     /** Deletes the empty directories of the tree at [root], deepest first; returns true when [root] is gone. */
-    fun deleteEmptyTree(root: Path): Boolean {
+    fun deleteEmptyTree(root: Path, warn: (String) -> Unit): Boolean {
         val directories = ArrayList<Path>()
         Files.walkFileTree(root, object : SimpleFileVisitor<Path>() {
             override fun postVisitDirectory(dir: Path, exc: IOException?): FileVisitResult {

@@ -9,7 +9,7 @@ import dev.ckpt.kotlindl.Digits
 import dev.ckpt.kotlindl.ModelSnapshot
 import dev.ckpt.storage.CheckpointFacts
 import dev.ckpt.storage.FileRunStore
-import dev.ckpt.storage.RunChange
+import dev.ckpt.storage.planned
 import dev.ckpt.storage.RunWriter
 import org.jetbrains.kotlinx.dl.api.core.SavingFormat
 import org.jetbrains.kotlinx.dl.api.core.Sequential
@@ -161,7 +161,7 @@ private fun writerThroughput(base: Path, rounds: Int) {
             val ckpt = {
                 val started = System.nanoTime()
                 val facts = CheckpointFacts(CheckpointKind.FULL, ++n, null, n.toLong(), emptyMap(), null, null, false, Instant.EPOCH)
-                writer.commit("latest", facts, ModelSnapshot.take(model, CheckpointKind.FULL, config).files(), RunChange(null, emptyList(), null))
+                writer.commit("latest", facts, ModelSnapshot.take(model, CheckpointKind.FULL, config).files(), writer.planned("latest", null))
                 millis(System.nanoTime() - started)
             }
             val kotlinDl = {
@@ -242,7 +242,7 @@ private fun scaling(base: Path, rounds: Int) {
                 val times = rounds(rounds, 1, listOf({
                     val started = System.nanoTime()
                     val facts = CheckpointFacts(CheckpointKind.WEIGHTS, ++n, null, n.toLong(), emptyMap(), null, null, false, Instant.EPOCH)
-                    writer.commit("latest", facts, ModelSnapshot.take(model, CheckpointKind.WEIGHTS, null).files(), RunChange(null, emptyList(), null))
+                    writer.commit("latest", facts, ModelSnapshot.take(model, CheckpointKind.WEIGHTS, null).files(), writer.planned("latest", null))
                     millis(System.nanoTime() - started)
                 })).single()
                 val ms = median(times)

@@ -99,9 +99,9 @@ class S3RunSpec : FunSpec({
             val b = S3TestServer.store(bucket).also { it.lock("B") }
             a.readManifest() shouldBe null
             b.readManifest() shouldBe null
-            a.replaceManifest(Codecs.encode(Manifest(runId = "r", policyFingerprint = "fp", writer = WriterClaim("trainer A", "1")))) {}
+            a.replaceManifest(Codecs.encode(Manifest(runId = "r", policySettings = "fp", writer = WriterClaim("trainer A", "1")))) {}
             val error = shouldThrow<RunLockedException> {
-                b.replaceManifest(Codecs.encode(Manifest(runId = "r", policyFingerprint = "fp", writer = WriterClaim("trainer B", "2")))) {}
+                b.replaceManifest(Codecs.encode(Manifest(runId = "r", policySettings = "fp", writer = WriterClaim("trainer B", "2")))) {}
             }
             error.holder shouldBe "trainer A"
             Codecs.decodeManifest("m", Files.readAllBytes(bucketDir(bucket).resolve("runs/x/manifest.json"))).writer?.owner shouldBe "trainer A"

@@ -6,7 +6,7 @@ import dev.ckpt.kotlindl.Digits
 import dev.ckpt.kotlindl.ModelSnapshot
 import dev.ckpt.storage.CheckpointFacts
 import dev.ckpt.storage.FileRunStore
-import dev.ckpt.storage.RunChange
+import dev.ckpt.storage.planned
 import dev.ckpt.storage.RunStore
 import dev.ckpt.storage.RunWriter
 import java.nio.file.Files
@@ -58,10 +58,10 @@ fun main(args: Array<String>) {
             val writer = writers[i]
             val snapshot = ModelSnapshot.take(model, CheckpointKind.FULL, config).files()
             if (case == "overwrite") {
-                writer.commit("latest", facts(), snapshot, RunChange(null, emptyList(), null))
+                writer.commit("latest", facts(), snapshot, writer.planned("latest", null))
             } else {
                 val previous = writer.manifest.checkpoints.map { it.path }
-                writer.commit("e%05d".format(n + 1), facts(), snapshot, RunChange(null, previous, null))
+                writer.commit("e%05d".format(n + 1), facts(), snapshot, writer.planned("e%05d".format(n + 1), null, previous))
                 writer.release().firstOrNull()?.let { throw it }
             }
         }

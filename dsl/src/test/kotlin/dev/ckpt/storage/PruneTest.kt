@@ -64,7 +64,7 @@ class PruneTest : FunSpec({
                 minutes.forEachIndexed { i, m ->
                     val path = "e%02d".format(i + 1)
                     val facts = facts(i + 1, best = i == 1).copy(createdAt = Instant.EPOCH.plus(Duration.ofMinutes(m)))
-                    w.commit(path, facts, model("v$i"), RunChange(if (i >= 1) "e02" else null, emptyList(), null))
+                    w.commit(path, facts, model("v$i"), w.planned(path, if (i >= 1) "e02" else null))
                 }
             }
             val report = Checkpoints.prune(box.run, Retention.keepAll().withKeepOnePer(Duration.ofHours(3)))
@@ -113,7 +113,7 @@ class PruneTest : FunSpec({
             }
             dev.ckpt.Pruning.prune(store, Retention.keepAll().withKeepLast(2), dryRun = false)
             writes.map { w -> w.releasing.map { it.path } } shouldBe listOf(listOf("e01", "e02", "e04"), emptyList())
-            writes.map { it.policyFingerprint }.distinct() shouldBe listOf(policy.fingerprint())
+            writes.map { it.policySettings }.distinct() shouldBe listOf(policy.fingerprint())
         }
     }
 
@@ -155,7 +155,7 @@ class PruneTest : FunSpec({
             sixEpochs(box.run, fingerprint = "fp-1")
             shouldThrow<IllegalArgumentException> { Checkpoints.prune(box.run, Retention.keepAll().withKeepBest(1)) }.message shouldBe
                 "keepBest: ranks checkpoints by the monitored metric, but run ${box.run} does not record which way its " +
-                "monitor improves (direction missing in its policy fingerprint); use keepLast instead"
+                "monitor improves (the policyFingerprint of its manifest.json names no direction MIN or MAX); use keepLast instead"
             Checkpoints.prune(box.run, Retention.keepAll().withKeepLast(1)).released shouldBe listOf("e01", "e02", "e04", "e05")
         }
     }

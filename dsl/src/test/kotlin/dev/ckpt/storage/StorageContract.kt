@@ -41,12 +41,12 @@ abstract class StorageContract(protocol: Protocol, newSandbox: () -> Sandbox) : 
         sandboxed { box ->
             val state = StoredEngineState(2, 3, 9, 0, 30, 0.03, null)
             box.writer(box.run).use { w ->
-                w.commit("e03", facts(3, best = true), model("v3"), RunChange("e03", emptyList(), state))
+                w.commit("e03", facts(3, best = true), model("v3"), w.planned("e03", "e03", state = state))
             }
             val run = box.reader(box.run)
             run.manifest.best shouldBe "e03"
             run.manifest.latest shouldBe "e03"
-            run.manifest.policyFingerprint shouldBe "fp-1"
+            run.manifest.policySettings shouldBe "fp-1"
             run.manifest.engineState shouldBe state.toJson()
             StoredEngineState.of(run.manifest.engineState!!, "manifest.json") shouldBe state
             val entry = run.latest()!!
@@ -350,7 +350,7 @@ abstract class StorageContract(protocol: Protocol, newSandbox: () -> Sandbox) : 
                 shouldThrow<IllegalArgumentException> { w.save("e03", 3, release = listOf("e09")) }.message shouldContain "not a checkpoint"
                 shouldThrow<IllegalArgumentException> { w.save("e03", 3, release = listOf("e03")) }
                 shouldThrow<IllegalArgumentException> {
-                    w.commit("e03", facts(3), model("3"), RunChange("e01", listOf("e01"), null))
+                    w.commit("e03", facts(3), model("3"), w.planned("e03", "e01", listOf("e01")))
                 }.message shouldContain "best \"e01\""
                 w.manifest.checkpoints.map { it.path } shouldContainExactly listOf("e01", "e02")
             }
@@ -486,7 +486,7 @@ abstract class StorageContract(protocol: Protocol, newSandbox: () -> Sandbox) : 
     test("opening a writer keeps a copy someone made of a recorded checkpoint, and checkpoints of other runs") {
         sandboxed { box ->
             box.writer(box.run).use { w ->
-                w.commit("e01", facts(1), model("1"), RunChange(null, emptyList(), StoredEngineState(0, 1, 0, 0, 10, null, null)))
+                w.commit("e01", facts(1), model("1"), w.planned("e01", null, state = StoredEngineState(0, 1, 0, 0, 10, null, null)))
             }
             // A user's copy (same run, an old step) and a checkpoint of another run (another run id).
             copyTree(box.run.resolve("e01"), box.run.resolve("e01-copy"))

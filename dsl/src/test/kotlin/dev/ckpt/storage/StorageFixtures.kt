@@ -133,8 +133,15 @@ internal fun RunWriter.save(
         manifest.best == path || manifest.best in release -> null
         else -> manifest.best
     }
-    return commit(path, facts(epoch, best, metrics), files, RunChange(bestAfter, release, null))
+    return commit(path, facts(epoch, best, metrics), files, planned(path, bestAfter, release))
 }
+
+/**
+ * The change the engine plans for committing [path] (a test's model of it): the listed checkpoints without [released]
+ * and [path], then [path], which becomes the latest; [best] as given.
+ */
+internal fun RunWriter.planned(path: String, best: String?, released: List<String> = emptyList(), state: StoredEngineState? = null): RunChange =
+    RunChange(manifest.checkpoints.map { it.path }.filter { it != path && it !in released } + path, best, path, released, state)
 
 /** Every path under [root] (relative, '/'-separated) with its content; directories end with '/'. */
 fun snapshot(root: Path): Map<String, String> {

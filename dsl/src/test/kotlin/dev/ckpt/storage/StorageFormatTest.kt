@@ -30,7 +30,7 @@ class StorageFormatTest : FunSpec({
     test("manifest.json and checkpoint.json carry exactly the documented fields, in order") {
         JimfsSandbox().use { box ->
             openWriter(box.run).use { w ->
-                w.commit("e01", facts(1, best = true), model("m"), RunChange("e01", emptyList(), StoredEngineState(0, 1, 3, 0, 4, 0.01, null)))
+                w.commit("e01", facts(1, best = true), model("m"), w.planned("e01", "e01", state = StoredEngineState(0, 1, 3, 0, 4, 0.01, null)))
             }
             val manifest = StorageJson.parseToJsonElement(Files.readString(box.run.resolve("manifest.json"))).jsonObject
             manifest.keys.toList() shouldContainExactly
@@ -72,7 +72,7 @@ class StorageFormatTest : FunSpec({
             val (kept, releasing) = entries.withIndex().partition { it.index % 3 != 2 }.let { (a, b) -> a.map { it.value } to b.map { it.value } }
             val manifest = Manifest(
                 runId = "run-$fingerprint",
-                policyFingerprint = fingerprint,
+                policySettings = fingerprint,
                 best = kept.firstOrNull()?.path?.takeIf { pickBest },
                 latest = kept.lastOrNull()?.path,
                 checkpoints = kept,
