@@ -1,7 +1,7 @@
 package dev.ckpt.cli
 
 /**
- * The exit codes of the `ckpt` command, documented in the README ("The ckpt command") and in `ckpt --help`.
+ * The exit codes of the `ckpt` command, documented in docs/cli.md and in `ckpt --help`.
  *
  * ```sh
  * java -jar ckpt.jar verify runs/digits || echo "exit $?"

@@ -24,7 +24,7 @@ internal abstract class RunCommand : Callable<Int> {
 
     @Parameters(
         index = "0", paramLabel = "RUN",
-        description = ["The run: the directory holding manifest.json (or an s3:// location: settings in the README, 'Checkpoints on S3')."],
+        description = ["The run: the directory holding manifest.json (or an s3:// location: settings in docs/storage.md, 'Checkpoints on S3')."],
     )
     lateinit var run: String
 

@@ -22,7 +22,7 @@ private const val RUN = "s3://$BUCKET/runs/digits"
 
 /**
  * A user's S3 set-up, end to end: S3Proxy runs as a process of its own on 127.0.0.1 ([S3ServerMain]), a training in
- * another process writes a run into it configured by the README's S3 settings alone (environment variables), and
+ * another process writes a run into it configured by the S3 settings of docs/storage.md alone (environment variables), and
  * every `ckpt` command reads or maintains that run through `java -jar cli/target/ckpt.jar`, with the same settings.
  * The children see no AWS or ckpt setting of this JVM's environment, and no `~/.aws` files.
  */
@@ -171,18 +171,18 @@ class CkptS3JarIT : FunSpec({
     }
 })
 
-/** The settings a user of an S3-compatible server makes, as the README's block in "Checkpoints on S3" lists them. */
+/** The settings a user of an S3-compatible server makes, as the block in docs/storage.md, "Checkpoints on S3", lists them. */
 private val README_SETTINGS = setOf(
     "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CKPT_S3_PATH_STYLE",
     "AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION",
 )
 
-/** Files that do not exist in place of `~/.aws/config` and `~/.aws/credentials`: nothing but the README configures the SDK. */
+/** Files that do not exist in place of `~/.aws/config` and `~/.aws/credentials`: nothing but the documented settings configure the SDK. */
 private val NO_AWS_FILES = mapOf("AWS_CONFIG_FILE" to "/nonexistent/ckpt-it/config", "AWS_SHARED_CREDENTIALS_FILE" to "/nonexistent/ckpt-it/credentials")
 
-/** The `export NAME=value` lines of the first `sh` block of the README's "Checkpoints on S3" section. */
+/** The `export NAME=value` lines of the first `sh` block of the "Checkpoints on S3" section of docs/storage.md. */
 private fun readmeSettings(): Map<String, String> {
-    val readme = Files.readString(Path.of(System.getProperty("ckpt.readme") ?: "../README.md"))
+    val readme = Files.readString(Path.of(System.getProperty("ckpt.s3docs") ?: "../docs/storage.md"))
     val section = readme.substringAfter("\n## Checkpoints on S3\n").substringBefore("\n## ")
     val block = section.substringAfter("\n```sh\n").substringBefore("\n```")
     return Regex("""^export ([A-Z0-9_]+)=(\S+)""", RegexOption.MULTILINE).findAll(block).associate { it.groupValues[1] to it.groupValues[2] }

@@ -46,7 +46,7 @@ object S3ServerMain {
 }
 
 /**
- * A training in a process of its own, configured only by its environment (the README's S3 settings): trains the
+ * A training in a process of its own, configured only by its environment (the S3 settings of docs/storage.md): trains the
  * digits classifier for `args[1]` epochs into the filepath template `args[0]`, keeping the best and the last three,
  * and prints `TRAINED`.
  */

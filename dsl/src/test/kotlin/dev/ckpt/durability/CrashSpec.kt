@@ -327,5 +327,5 @@ internal class CrashLane(private val target: CrashTarget, private val random: Ra
     }
 }
 
-/** The share of timed kills that must land with a commit in flight (CrashSpec measured more than it; see the README). */
+/** The share of timed kills that must land with a commit in flight (CrashSpec measured more than it; see docs/crash-safety.md). */
 private const val IN_COMMIT_SHARE = 0.5

@@ -24,7 +24,7 @@ import kotlinx.serialization.json.jsonObject
 import java.nio.file.Files
 import java.time.Instant
 
-/** Pins the on-disk JSON field names (the README documents them) and the manifest round trip. */
+/** Pins the on-disk JSON field names (docs/format.md documents them) and the manifest round trip. */
 class StorageFormatTest : FunSpec({
 
     test("manifest.json and checkpoint.json carry exactly the documented fields, in order") {

@@ -20,15 +20,26 @@ import java.util.TreeSet;
  * checkpoints retention releases — Keras's {@code ModelCheckpoint} logic, minus its pitfalls, with no
  * I/O. Feed it training events; write what its {@link Decision.Save}s ask for; then {@link #apply} them.
  *
+ * <p>Checkpoint paths in the engine's records and plans ({@link CheckpointRecord#path()}) are relative to the
+ * run directory ({@link CheckpointPolicy#runDirectory()}); {@link Decision.Save#path()} is the whole formatted
+ * filepath. Resolve both against the same directory, as here (the README's example, compiled and run by the samples'
+ * tests):
+ *
+ * <!-- snippet: samples/src/test/java/dev/ckpt/samples/docs/CoreEngineExample.java#engine -->
  * <pre>{@code
  * CheckpointEngine engine = CheckpointEngine.start(policy, Clock.systemUTC());
+ * Path run = Path.of(policy.runDirectory());   // checkpoint paths in the engine's plans are relative to it
  * engine.onTrainBegin(List.of("loss", "accuracy", "val_loss", "val_accuracy"));
- * engine.onEpochBegin(0);
- * engine.onBatchEnd(0, Map.of("loss", 0.9, "accuracy", 0.6));
- * if (engine.onEpochEnd(0, logs) instanceof Decision.Save save) {
- *     writeCheckpoint(save.path());                 // your I/O; on failure, just don't apply
- *     engine.apply(save);
- *     save.plan().released().forEach(c -> delete(c.path()));
+ * for (int epoch = 0; epoch < epochs; epoch++) {
+ *     engine.onEpochBegin(epoch);
+ *     Map<String, Double> logs = train(epoch);   // your training: the epoch's metrics
+ *     if (engine.onEpochEnd(epoch, logs) instanceof Decision.Save save) {
+ *         write(run.resolve(save.checkpoint().path()));   // your I/O; if it throws, do not apply: the engine is unchanged
+ *         engine.apply(save);                             // adopt the save: best value and retained checkpoints move on
+ *         for (CheckpointRecord gone : save.plan().released()) {
+ *             delete(run.resolve(gone.path()));           // what retention lets go, inside the run directory
+ *         }
+ *     }
  * }
  * }</pre>
  *

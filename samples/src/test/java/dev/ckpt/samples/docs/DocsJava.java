@@ -1,0 +1,49 @@
+package dev.ckpt.samples.docs;
+
+import dev.ckpt.Checkpoint;
+import dev.ckpt.CheckpointCallback;
+import dev.ckpt.Checkpoints;
+import dev.ckpt.Ckpt;
+import dev.ckpt.core.policy.CheckpointPolicy;
+import java.io.IOException;
+import java.util.List;
+import org.jetbrains.kotlinx.dl.api.core.Functional;
+import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel;
+import org.jetbrains.kotlinx.dl.api.core.Sequential;
+import org.jetbrains.kotlinx.dl.api.core.history.TrainingHistory;
+import org.jetbrains.kotlinx.dl.api.core.loss.Losses;
+import org.jetbrains.kotlinx.dl.api.core.metric.Metrics;
+import org.jetbrains.kotlinx.dl.api.core.optimizer.Adam;
+import org.jetbrains.kotlinx.dl.dataset.Dataset;
+
+/**
+ * The Java examples of docs/resume.md (DocSnippetsSpec compares each region with its block). Compiled only: one
+ * needs a Functional model, the other a run killed inside an epoch.
+ */
+final class DocsJava {
+    private DocsJava() {
+    }
+
+    /** Restoring any model class from Java. */
+    static void loadAnyClass() throws IOException {
+        // region load-any-class
+        Checkpoint best = Checkpoints.open("runs/digits").best();
+        try (GraphTrainableModel any = best.loadModel(m -> m.compile(new Adam(), Losses.SOFT_MAX_CROSS_ENTROPY_WITH_LOGITS, Metrics.ACCURACY))) {
+            System.out.println(any.getLayers().size() + " layers");
+        }
+        try (Functional functional = best.loadFunctional(MyModels::compile)) {
+            System.out.println(functional.getLayers().size() + " layers");
+        }
+        // endregion
+    }
+
+    /** Resuming inside an epoch from Java. */
+    static TrainingHistory resumeInsideAnEpoch(CheckpointPolicy policy, Sequential model, Dataset train, Dataset valid)
+            throws IOException {
+        // region resume-inside-epoch
+        CheckpointCallback saver = Ckpt.callback(policy, Ckpt.options().resume(true));
+        TrainingHistory history = saver.fit(model, train, valid, 10, 32, 64, List.of());
+        // endregion
+        return history;
+    }
+}
