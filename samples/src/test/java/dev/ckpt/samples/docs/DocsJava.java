@@ -4,7 +4,7 @@ import dev.ckpt.Checkpoint;
 import dev.ckpt.CheckpointCallback;
 import dev.ckpt.Checkpoints;
 import dev.ckpt.Ckpt;
-import dev.ckpt.core.policy.CheckpointPolicy;
+import dev.ckpt.core.policy.SaveFrequency;
 import java.io.IOException;
 import java.util.List;
 import org.jetbrains.kotlinx.dl.api.core.Functional;
@@ -38,10 +38,12 @@ final class DocsJava {
     }
 
     /** Resuming inside an epoch from Java. */
-    static TrainingHistory resumeInsideAnEpoch(CheckpointPolicy policy, Sequential model, Dataset train, Dataset valid)
-            throws IOException {
+    static TrainingHistory resumeInsideAnEpoch(Sequential model, Dataset train, Dataset valid) throws IOException {
         // region resume-inside-epoch
-        CheckpointCallback saver = Ckpt.callback(policy, Ckpt.options().resume(true));
+        CheckpointCallback saver = Ckpt.checkpoint("runs/big/e{epoch:02d}-b{batch:04d}-s{step:06d}", options -> {
+            options.setSaveFrequency(SaveFrequency.everyBatches(500));
+            options.setResume(true);
+        });
         TrainingHistory history = saver.fit(model, train, valid, 10, 32, 64, List.of());
         // endregion
         return history;

@@ -5,8 +5,6 @@ import dev.ckpt.CheckpointCallback;
 import dev.ckpt.Checkpoints;
 import dev.ckpt.Ckpt;
 import dev.ckpt.core.monitor.Mode;
-import dev.ckpt.core.policy.CheckpointPolicy;
-import dev.ckpt.core.policy.Retention;
 import java.io.IOException;
 import java.util.List;
 import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel;
@@ -27,13 +25,13 @@ final class ReadmeJava {
     /** Trains 10 epochs into runs/digits, restores the best; returns the restored model's validation accuracy. */
     static double quickStart(Sequential model, Dataset train, Dataset valid) throws IOException {
         // region quick-start
-        CheckpointPolicy policy = CheckpointPolicy.builder("runs/digits/best-e{epoch:02d}")
-                .monitor("val_accuracy")
-                .mode(Mode.MAX)
-                .saveBestOnly(true)
-                .retention(Retention.keepAll().withKeepBest(2))
-                .build();
-        CheckpointCallback saver = Ckpt.callback(policy, Ckpt.options().listener(System.out::println));
+        CheckpointCallback saver = Ckpt.checkpoint("runs/digits/best-e{epoch:02d}", options -> {
+            options.setMonitor("val_accuracy");
+            options.setMode(Mode.MAX);
+            options.setSaveBestOnly(true);
+            options.setKeepBest(2);
+            options.onMessage(System.out::println);
+        });
         model.fit(train, valid, 10, 32, 64, List.of(saver));
 
         Checkpoint best = Checkpoints.open("runs/digits").best();
