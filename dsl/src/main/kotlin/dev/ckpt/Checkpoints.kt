@@ -9,9 +9,8 @@ import dev.ckpt.storage.FileRunStore
 import dev.ckpt.storage.ManifestEntry
 import dev.ckpt.storage.RunReader
 import dev.ckpt.storage.RunStore
+import dev.ckpt.storage.RunStores
 import org.jetbrains.kotlinx.dl.api.core.Functional
-import dev.ckpt.storage.S3Location
-import dev.ckpt.storage.S3Support
 import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel
 import org.jetbrains.kotlinx.dl.api.core.Sequential
 import java.io.IOException
@@ -185,9 +184,8 @@ public class Checkpoints private constructor(private val reader: RunReader) {
         public fun prune(directory: Path, retention: Retention, dryRun: Boolean = false): PruneReport =
             Pruning.prune(FileRunStore(directory), retention, dryRun)
 
-        /** The storage of the run at [location]: every entry point that takes a location string chooses it here. */
-        internal fun storeAt(location: String): RunStore =
-            if (S3Location.isS3(location)) S3Support.store(location) else FileRunStore(Path.of(location))
+        /** The storage of the run at [location]: every entry point that takes a location string goes through [RunStores]. */
+        internal fun storeAt(location: String): RunStore = RunStores.open(location)
     }
 }
 
