@@ -54,15 +54,18 @@ public final class Consumer {
             System.out.println("consumer with ckpt-s3: run " + location + " resolved by the S3 store");
             return;
         }
+        // getRunLocation declares no checked exception (Kotlin), so Java cannot catch S3SetupException by name here.
+        S3SetupException e;
         try {
-            String location = onS3.getRunLocation();
-            throw new AssertionError("without ckpt-s3, s3:// resolved to " + location);
-        } catch (S3SetupException e) {
-            String expected = "run s3://ckpt-demo/runs/consumer is on S3, which needs the module dev.ckpt:ckpt-s3:" + version
-                    + " on the class path (it brings the AWS SDK): add it to your dependencies, next to ckpt-dsl (docs/s3.md)";
-            check(expected.equals(e.getMessage()), "the message names ckpt-s3: " + e.getMessage());
-            System.out.println("consumer without ckpt-s3: " + e.getMessage());
+            throw new AssertionError("without ckpt-s3, s3:// resolved to " + onS3.getRunLocation());
+        } catch (Exception thrown) {
+            check(thrown instanceof S3SetupException, "without ckpt-s3, an S3SetupException: " + thrown);
+            e = (S3SetupException) thrown;
         }
+        String expected = "run s3://ckpt-demo/runs/consumer is on S3, which needs the module dev.ckpt:ckpt-s3:" + version
+                + " on the class path (it brings the AWS SDK): add it to your dependencies, next to ckpt-dsl (docs/s3.md)";
+        check(expected.equals(e.getMessage()), "the message names ckpt-s3: " + e.getMessage());
+        System.out.println("consumer without ckpt-s3: " + e.getMessage());
     }
 
     private static boolean isPresent(String className) {
