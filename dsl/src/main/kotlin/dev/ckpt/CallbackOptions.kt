@@ -1,10 +1,8 @@
 package dev.ckpt
 
 import dev.ckpt.core.policy.CheckpointPolicy
-import dev.ckpt.storage.FileRunStore
 import dev.ckpt.storage.RunStore
-import dev.ckpt.storage.S3Location
-import dev.ckpt.storage.S3Support
+import dev.ckpt.storage.RunStores
 import java.nio.file.Path
 import java.time.Clock
 import java.time.Duration
@@ -30,22 +28,17 @@ internal class CallbackOptions(
     }
 
     /**
-     * The storage of [policy]'s run: an `s3://bucket/prefix` run directory is a run on S3 (the marker protocol);
-     * any other is resolved against [directory], on that directory's file system (the rename protocol).
+     * The storage of [policy]'s run, chosen by [RunStores]: an `s3://bucket/prefix` run directory is a run on S3
+     * (the marker protocol, from `ckpt-s3`); any other is resolved against [directory], on that directory's file
+     * system (the rename protocol).
      */
-    fun store(policy: CheckpointPolicy): RunStore {
-        val run = policy.runDirectory()
-        return if (S3Location.isS3(run)) S3Support.store(s3Run(policy)) else FileRunStore(directory.resolve(run))
-    }
+    fun store(policy: CheckpointPolicy): RunStore = withFilepath(policy) { RunStores.open(policy.runDirectory(), directory) }
 
-    fun location(policy: CheckpointPolicy): String {
-        val run = policy.runDirectory()
-        return if (S3Location.isS3(run)) s3Run(policy) else FileRunStore(directory.resolve(run)).location
-    }
+    fun location(policy: CheckpointPolicy): String = withFilepath(policy) { RunStores.location(policy.runDirectory(), directory) }
 
-    /** The `s3://` run of [policy]: its filepath's fixed leading part, which must name a bucket. */
-    private fun s3Run(policy: CheckpointPolicy): String = try {
-        S3Location.parse(policy.runDirectory()).toString()
+    /** A bad run location is a bad filepath: the message names the filepath the user wrote. */
+    private fun <T> withFilepath(policy: CheckpointPolicy, block: () -> T): T = try {
+        block()
     } catch (e: IllegalArgumentException) {
         throw IllegalArgumentException("filepath \"${policy.filepath().source()}\": ${e.message}", e)
     }

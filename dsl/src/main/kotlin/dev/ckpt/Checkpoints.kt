@@ -5,8 +5,7 @@ import dev.ckpt.core.policy.Retention
 import dev.ckpt.storage.FileRunStore
 import dev.ckpt.storage.RunReader
 import dev.ckpt.storage.RunStore
-import dev.ckpt.storage.S3Location
-import dev.ckpt.storage.S3Support
+import dev.ckpt.storage.RunStores
 import java.io.IOException
 import java.nio.file.Path
 
@@ -176,8 +175,7 @@ public class Checkpoints private constructor(private val reader: RunReader) {
         public fun prune(directory: Path, retention: Retention, dryRun: Boolean = false): PruneReport =
             Pruning.prune(FileRunStore(directory), retention, dryRun)
 
-        /** The storage of the run at [location]: every entry point that takes a location string chooses it here. */
-        internal fun storeAt(location: String): RunStore =
-            if (S3Location.isS3(location)) S3Support.store(location) else FileRunStore(Path.of(location))
+        /** The storage of the run at [location]: every entry point that takes a location string goes through [RunStores]. */
+        internal fun storeAt(location: String): RunStore = RunStores.open(location)
     }
 }

@@ -14,7 +14,7 @@ import java.io.IOException
  *
  * It deliberately does not try to repair the file: ckpt never guesses what a damaged manifest meant.
  */
-public class CorruptRunException internal constructor(
+public class CorruptRunException @InternalCkptApi constructor(
     /** Where the file is: a local path, or an `s3://` location. */
     public val file: String,
     /** What is wrong with it, for humans. */
@@ -36,14 +36,14 @@ public class CorruptRunException internal constructor(
  * and writes nothing more (see `docs/storage.md`). It deliberately does not wait or steal the lock: two writers on
  * one run would corrupt its manifest.
  */
-public class RunLockedException internal constructor(
+public class RunLockedException @InternalCkptApi constructor(
     /** The run that is locked: a local directory, or an `s3://` location. */
     public val run: String,
     /** The owner description the holder recorded, or null when unknown. */
     public val holder: String?,
     message: String,
 ) : IOException(message) {
-    internal constructor(run: String, holder: String?) : this(
+    @InternalCkptApi public constructor(run: String, holder: String?) : this(
         run, holder,
         "run $run is already open for writing" + (holder?.let { " by $it" } ?: "") +
             "; a run accepts one writer at a time: wait for that training to finish, or write to another directory",
@@ -51,7 +51,8 @@ public class RunLockedException internal constructor(
 }
 
 /** The run was taken over: [holder] claimed it after this writer's last write. */
-internal fun runTakenOver(run: String, holder: String?): RunLockedException = RunLockedException(
+@InternalCkptApi
+public fun runTakenOver(run: String, holder: String?): RunLockedException = RunLockedException(
     run, holder,
     "run $run was taken over by another writer" + (holder?.let { " ($it)" } ?: "") + ", which opened it after " +
         "this one last wrote manifest.json; this writer stops writing to it, so that two writers never both " +
@@ -72,7 +73,7 @@ internal fun runTakenOver(run: String, holder: String?): RunLockedException = Ru
  * It deliberately does not cover a server that cannot be reached or a request that failed on the way: those stay
  * plain [IOException]s, which waiting or retrying may cure; this one needs a setting changed.
  */
-public class S3SetupException internal constructor(
+public class S3SetupException @InternalCkptApi constructor(
     /** Where it was met: the `s3://` run, or the object a request was refused for. */
     public val location: String,
     message: String,

@@ -1,5 +1,6 @@
 package dev.ckpt.storage
 
+import dev.ckpt.InternalCkptApi
 import java.io.IOException
 import java.nio.ByteBuffer
 import java.nio.channels.FileChannel
@@ -15,7 +16,8 @@ import java.util.HexFormat
 import dev.ckpt.CorruptRunException
 
 /** Flushing, atomic moves and hashing: the durability primitives the commit protocol is built from. */
-internal object Durable {
+@InternalCkptApi
+public object Durable {
     private val isWindows = System.getProperty("os.name").orEmpty().startsWith("Windows", ignoreCase = true)
 
     /**
@@ -23,15 +25,15 @@ internal object Durable {
      * directory for reading, force). Other providers (in-memory ones, Windows) cannot open a directory as a
      * channel: for them this one step is skipped; file flushes and atomic moves still apply.
      */
-    fun supportsDirectorySync(dir: Path): Boolean = dir.fileSystem === FileSystems.getDefault() && !isWindows
+    public fun supportsDirectorySync(dir: Path): Boolean = dir.fileSystem === FileSystems.getDefault() && !isWindows
 
-    fun syncDirectory(dir: Path) {
+    public fun syncDirectory(dir: Path) {
         if (!supportsDirectorySync(dir)) return
         FileChannel.open(dir, StandardOpenOption.READ).use { it.force(true) }
     }
 
     /** Writes [bytes] to a new file and flushes it to the device before returning. */
-    fun writeNewFile(file: Path, bytes: ByteArray) {
+    public fun writeNewFile(file: Path, bytes: ByteArray) {
         FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS).use { ch ->
             val buffer = ByteBuffer.wrap(bytes)
             while (buffer.hasRemaining()) ch.write(buffer)
@@ -40,7 +42,7 @@ internal object Durable {
     }
 
     /** Hashes [file] and flushes it to the device in one pass: returns (size, sha256 hex). */
-    fun hashAndSync(file: Path): Pair<Long, String> =
+    public fun hashAndSync(file: Path): Pair<Long, String> =
         FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS).use { ch ->
             val hashed = hashChannel(ch)
             ch.force(true)
@@ -48,7 +50,7 @@ internal object Durable {
         }
 
     /** Hashes [file] without following a symbolic link at its last component. */
-    fun hash(file: Path): Pair<Long, String> =
+    public fun hash(file: Path): Pair<Long, String> =
         FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS).use { hashChannel(it) }
 
     private fun hashChannel(ch: FileChannel): Pair<Long, String> {
@@ -66,7 +68,7 @@ internal object Durable {
         return size to hex(digest.digest())
     }
 
-    fun sha256(bytes: ByteArray): String = hex(MessageDigest.getInstance("SHA-256").digest(bytes))
+    public fun sha256(bytes: ByteArray): String = hex(MessageDigest.getInstance("SHA-256").digest(bytes))
 
     private fun hex(bytes: ByteArray): String = HexFormat.of().formatHex(bytes)
 
@@ -74,7 +76,7 @@ internal object Durable {
      * Renames [from] to [to] atomically. Never degrades to copy-and-delete: a copy can be observed (or
      * crash) half-done, which is exactly what the commit protocol exists to prevent.
      */
-    fun atomicMove(from: Path, to: Path, replaceExisting: Boolean = false) {
+    public fun atomicMove(from: Path, to: Path, replaceExisting: Boolean = false) {
         try {
             if (replaceExisting) {
                 Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING)
@@ -96,7 +98,7 @@ internal object Durable {
      * text file goes, cutting off a last line a crash left without its newline (or the zeros some file systems
      * leave after a crash in place of unwritten data).
      */
-    fun endOfLastLine(ch: FileChannel): Long {
+    public fun endOfLastLine(ch: FileChannel): Long {
         var end = ch.size()
         val buffer = ByteBuffer.allocate(4096)
         while (end > 0) {
@@ -112,7 +114,7 @@ internal object Durable {
     }
 
     /** Reads a small file (manifest, metadata, lock) without following links, refusing oversized files. */
-    fun readBounded(file: Path, limit: Int): ByteArray =
+    public fun readBounded(file: Path, limit: Int): ByteArray =
         FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS).use { ch ->
             val size = ch.size()
             if (size > limit) throw CorruptRunException(file.toString(), "is $size bytes, more than the $limit this kind of file may have")
@@ -121,5 +123,5 @@ internal object Durable {
             buffer.array().copyOf(buffer.position())
         }
 
-    const val METADATA_LIMIT: Int = 64 * 1024 * 1024
+    public const val METADATA_LIMIT: Int = 64 * 1024 * 1024
 }

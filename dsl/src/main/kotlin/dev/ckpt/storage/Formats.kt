@@ -1,5 +1,6 @@
 package dev.ckpt.storage
 
+import dev.ckpt.InternalCkptApi
 import dev.ckpt.CheckpointKind
 import dev.ckpt.core.engine.CheckpointRecord
 import dev.ckpt.core.engine.EngineState
@@ -13,46 +14,51 @@ import kotlinx.serialization.json.JsonElement
 import java.time.Instant
 
 /** The version of `manifest.json` and `checkpoint.json` this ckpt writes; it reads this one and 1. */
-internal const val FORMAT_VERSION: Int = 2
+@InternalCkptApi
+public const val FORMAT_VERSION: Int = 2
 
-internal const val MANIFEST_FILE: String = "manifest.json"
-internal const val LOCK_FILE: String = "run.lock"
-internal const val METADATA_FILE: String = "checkpoint.json"
+@InternalCkptApi
+public const val MANIFEST_FILE: String = "manifest.json"
+@InternalCkptApi
+public const val LOCK_FILE: String = "run.lock"
+@InternalCkptApi
+public const val METADATA_FILE: String = "checkpoint.json"
 
 /**
  * The facts of one checkpoint, recorded twice in the same shape: in its own `checkpoint.json`, and in the run
  * manifest's entry for it (so listing a run reads one file).
  */
 @Serializable
-internal data class CheckpointFacts(
+@InternalCkptApi
+public data class CheckpointFacts(
     /** Weights only or full model. */
     @Serializable(with = CheckpointKindSerializer::class)
-    val kind: CheckpointKind,
+    public val kind: CheckpointKind,
     /** 1-based epoch the checkpoint was taken in. */
-    val epoch: Int,
+    public val epoch: Int,
     /** 1-based batch within the epoch, or null for an epoch-end save. */
-    val batch: Int?,
+    public val batch: Int?,
     /** Global step (training batches since the run began). */
-    val step: Long,
+    public val step: Long,
     /** Logged metrics at save time. */
-    val metrics: Map<String, @Serializable(with = MetricValueSerializer::class) Double>,
+    public val metrics: Map<String, @Serializable(with = MetricValueSerializer::class) Double>,
     /** Name of the monitored metric, or null. */
-    val monitor: String?,
+    public val monitor: String?,
     /** Value of the monitored metric (what keep-best ranks by), or null when it was not logged. */
     @Serializable(with = MetricValueSerializer::class)
-    val monitorValue: Double?,
+    public val monitorValue: Double?,
     /** Whether the engine marked it the new best when it was saved. */
-    val best: Boolean,
+    public val best: Boolean,
     /** When the save was decided, by the engine's clock (the callback's `clock`); keep-one-per measures it. */
     @Serializable(with = InstantSerializer::class)
-    val createdAt: Instant,
+    public val createdAt: Instant,
     /** The KotlinDL model class a full checkpoint rebuilds (`Sequential`, `Functional`), or null when not recorded. */
-    val modelClass: String? = null,
+    public val modelClass: String? = null,
     /**
      * The training data a batch-level checkpoint sits in, when `CheckpointCallback.fit` trained it (null otherwise):
      * resuming inside an epoch checks it before skipping the batches the checkpoint already holds.
      */
-    val data: DataFacts? = null,
+    public val data: DataFacts? = null,
 ) {
     init {
         require(epoch >= 0) { "epoch must be >= 0, got $epoch" }
@@ -81,13 +87,14 @@ internal data class CheckpointFacts(
  * examples in the same order and the same batch size.
  */
 @Serializable
-internal data class DataFacts(
+@InternalCkptApi
+public data class DataFacts(
     /** Training examples per epoch. */
-    val examples: Int,
+    public val examples: Int,
     /** Examples per training batch. */
-    val batchSize: Int,
+    public val batchSize: Int,
     /** Fingerprint of the examples in their training order (`dev.ckpt.kotlindl.DataFingerprint`). */
-    val fingerprint: String,
+    public val fingerprint: String,
 ) {
     init {
         require(examples >= 0) { "data.examples must be >= 0, got $examples" }
@@ -102,13 +109,14 @@ internal data class DataFacts(
  * Metric values JSON cannot express are stored as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
  */
 @Serializable
-internal data class CheckpointMetadata(
-    val formatVersion: Int = FORMAT_VERSION,
+@InternalCkptApi
+public data class CheckpointMetadata(
+    public val formatVersion: Int = FORMAT_VERSION,
     /** The run that wrote it (null in format 1): tells a committed-but-unrecorded checkpoint of this run from a stranger. */
-    val runId: String?,
-    val facts: CheckpointFacts,
+    public val runId: String?,
+    public val facts: CheckpointFacts,
     /** Every other file of the checkpoint, sorted by path. */
-    val files: List<FileEntry>,
+    public val files: List<FileEntry>,
 ) {
     init {
         val paths = HashSet<String>()
@@ -121,12 +129,13 @@ internal data class CheckpointMetadata(
 
 /** One file of a checkpoint as `checkpoint.json` records it. */
 @Serializable
-internal data class FileEntry(
+@InternalCkptApi
+public data class FileEntry(
     /** Path relative to the checkpoint directory, `/`-separated. */
-    val path: String,
-    val size: Long,
+    public val path: String,
+    public val size: Long,
     /** SHA-256 of the content, lowercase hex. */
-    val sha256: String,
+    public val sha256: String,
 ) {
     init {
         RelativePaths.require(path, "file path")
@@ -137,12 +146,13 @@ internal data class FileEntry(
 
 /** A checkpoint as the manifest lists it: where, which `checkpoint.json` exactly, and its facts. */
 @Serializable
-internal data class ManifestEntry(
+@InternalCkptApi
+public data class ManifestEntry(
     /** Checkpoint directory relative to the run directory, `/`-separated. */
-    val path: String,
+    public val path: String,
     /** SHA-256 of its `checkpoint.json`: ties the entry to exactly that file. */
-    val checkpointSha256: String,
-    val facts: CheckpointFacts,
+    public val checkpointSha256: String,
+    public val facts: CheckpointFacts,
 ) {
     init {
         checkpointPathProblem(path)?.let { throw IllegalArgumentException("checkpoint path \"$path\" $it") }
@@ -198,32 +208,33 @@ internal data class StoredEngineState(
  */
 @OptIn(ExperimentalSerializationApi::class)
 @Serializable
-internal data class Manifest(
-    val formatVersion: Int = FORMAT_VERSION,
+@InternalCkptApi
+public data class Manifest(
+    public val formatVersion: Int = FORMAT_VERSION,
     /** Random id of the run, also written into each of its `checkpoint.json` files. */
-    val runId: String,
+    public val runId: String,
     /**
      * The decision settings of the checkpoint policy that last wrote the run (`CheckpointPolicy.fingerprint()`:
      * the settings as text, not a hash). Stored as `policyFingerprint`, the name format 2 published.
      */
     @SerialName("policyFingerprint")
-    val policySettings: String,
-    val best: String? = null,
-    val latest: String? = null,
-    val checkpoints: List<ManifestEntry> = emptyList(),
-    val releasing: List<ManifestEntry> = emptyList(),
+    public val policySettings: String,
+    public val best: String? = null,
+    public val latest: String? = null,
+    public val checkpoints: List<ManifestEntry> = emptyList(),
+    public val releasing: List<ManifestEntry> = emptyList(),
     /**
      * A [StoredEngineState], kept as raw JSON so that only resuming depends on it: a damaged engine state stops a
      * resume with a clear error, but never keeps anyone from listing, verifying or restoring the run.
      */
-    val engineState: JsonElement? = null,
+    public val engineState: JsonElement? = null,
     /**
      * The writer that claimed the run last, on stores that claim a run by rewriting its manifest (object stores,
      * [RunStore.claimsRunInManifest]); absent elsewhere. Its random token makes every writer's manifest unique, so
      * that a conditional write of a writer that was taken over can never match.
      */
     @EncodeDefault(EncodeDefault.Mode.NEVER)
-    val writer: WriterClaim? = null,
+    public val writer: WriterClaim? = null,
     /**
      * The run's resume point: one full checkpoint of the newest committed state, apart from [checkpoints] (never
      * best, never latest, never counted by retention). Present only when it is newer than every listed checkpoint:
@@ -231,7 +242,7 @@ internal data class Manifest(
      * one reads as before.
      */
     @EncodeDefault(EncodeDefault.Mode.NEVER)
-    val resumePoint: ManifestEntry? = null,
+    public val resumePoint: ManifestEntry? = null,
 ) {
     init {
         val paths = checkpoints.map { it.path }
@@ -247,30 +258,32 @@ internal data class Manifest(
         require(latest == null || latest in paths) { "latest \"$latest\" is not one of the checkpoints $paths" }
     }
 
-    fun entry(path: String): ManifestEntry? = checkpoints.firstOrNull { it.path == path }
+    public fun entry(path: String): ManifestEntry? = checkpoints.firstOrNull { it.path == path }
 
     /** The committed state a resumed run continues from: the resume point when there is one, else the latest checkpoint. */
-    fun newest(): ManifestEntry? = resumePoint ?: latest?.let { entry(it) }
+    public fun newest(): ManifestEntry? = resumePoint ?: latest?.let { entry(it) }
 
     /** Every committed checkpoint directory the manifest owns: the listed ones and the resume point. */
-    val owned: List<ManifestEntry> get() = checkpoints + listOfNotNull(resumePoint)
+    public val owned: List<ManifestEntry> get() = checkpoints + listOfNotNull(resumePoint)
 
     /**
      * Which way the run's monitor improves, as its policy settings record it (`direction`, resolved from the mode
      * when the run was written), or null when they do not record one (settings written by another tool).
      */
-    val monitorDirection: Direction?
+    public val monitorDirection: Direction?
         get() = CheckpointPolicy.settingsOf(policySettings)["direction"]?.let { name -> Direction.entries.firstOrNull { it.name == name } }
 }
 
 /** Who writes a run on an object store: the owner text shown to others, and a random token unique to the writer. */
 @Serializable
-internal data class WriterClaim(val owner: String, val token: String)
+@InternalCkptApi
+public data class WriterClaim(public val owner: String, public val token: String)
 
 internal val SHA256_HEX: Regex = Regex("[0-9a-f]{64}")
 
 /** Why [path] cannot name a checkpoint directory inside a run, or null when it can. */
-internal fun checkpointPathProblem(path: String): String? {
+@InternalCkptApi
+public fun checkpointPathProblem(path: String): String? {
     RelativePaths.problem(path)?.let { return it }
     val segments = RelativePaths.segments(path)
     if (segments.first() == MANIFEST_FILE || segments.first() == LOCK_FILE || segments.first() == HISTORY_FILE) {
@@ -283,4 +296,5 @@ internal fun checkpointPathProblem(path: String): String? {
     return null
 }
 
-internal const val HISTORY_FILE: String = "history.jsonl"
+@InternalCkptApi
+public const val HISTORY_FILE: String = "history.jsonl"

@@ -1,5 +1,6 @@
 package dev.ckpt.storage
 
+import dev.ckpt.InternalCkptApi
 import java.util.concurrent.ThreadLocalRandom
 
 /**
@@ -9,14 +10,15 @@ import java.util.concurrent.ThreadLocalRandom
  * the checkpoint written beside the one it replaces, because nothing there can be renamed). Cleanup at open
  * touches only names that match these patterns exactly.
  */
-internal object Leftovers {
+@InternalCkptApi
+public object Leftovers {
     private val PATTERN = Regex("""^\.(.+)\.ckpt-(tmp|bak|ver)-([0-9a-f]{16})$""")
 
-    enum class Kind { TEMP, BACKUP, VERSION }
+    public enum class Kind { TEMP, BACKUP, VERSION }
 
-    data class Name(val target: String, val kind: Kind)
+    public data class Name(public val target: String, public val kind: Kind)
 
-    fun parse(fileName: String): Name? {
+    public fun parse(fileName: String): Name? {
         val match = PATTERN.matchEntire(fileName) ?: return null
         val kind = when (match.groupValues[2]) {
             "tmp" -> Kind.TEMP
@@ -26,11 +28,11 @@ internal object Leftovers {
         return Name(match.groupValues[1], kind)
     }
 
-    fun temp(target: String): String = ".$target.ckpt-tmp-${suffix()}"
+    public fun temp(target: String): String = ".$target.ckpt-tmp-${suffix()}"
 
-    fun backup(target: String): String = ".$target.ckpt-bak-${suffix()}"
+    public fun backup(target: String): String = ".$target.ckpt-bak-${suffix()}"
 
-    fun version(target: String): String = ".$target.ckpt-ver-${suffix()}"
+    public fun version(target: String): String = ".$target.ckpt-ver-${suffix()}"
 
     private fun suffix(): String = "%016x".format(ThreadLocalRandom.current().nextLong())
 }

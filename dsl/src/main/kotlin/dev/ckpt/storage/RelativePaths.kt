@@ -1,11 +1,13 @@
 package dev.ckpt.storage
 
+import dev.ckpt.InternalCkptApi
 /**
  * Paths stored in ckpt's files: relative, `/`-separated, no empty, `.` or `..` segments, no backslash,
  * no NUL, no drive letter. Anything else could point outside the run directory.
  */
-internal object RelativePaths {
-    fun problem(path: String): String? {
+@InternalCkptApi
+public object RelativePaths {
+    public fun problem(path: String): String? {
         if (path.isEmpty()) return "must not be empty"
         if (path.startsWith("/")) return "must be relative to the run directory, not absolute"
         if ('\\' in path) return "must use '/' as separator and contain no backslash"
@@ -21,13 +23,13 @@ internal object RelativePaths {
         return null
     }
 
-    fun require(path: String, what: String) {
+    public fun require(path: String, what: String) {
         val problem = problem(path)
         require(problem == null) { "$what \"$path\" $problem" }
     }
 
-    fun segments(path: String): List<String> = path.split('/')
+    public fun segments(path: String): List<String> = path.split('/')
 
     /** True when one of [a], [b] is a directory inside the other (or they are equal). */
-    fun overlaps(a: String, b: String): Boolean = a == b || a.startsWith("$b/") || b.startsWith("$a/")
+    public fun overlaps(a: String, b: String): Boolean = a == b || a.startsWith("$b/") || b.startsWith("$a/")
 }

@@ -1,5 +1,6 @@
 package dev.ckpt.storage
 
+import dev.ckpt.InternalCkptApi
 import java.io.IOException
 
 /**
@@ -16,31 +17,32 @@ import java.io.IOException
  * Everything above this interface ([RunWriter], [RunReader]) is the same for every store: what is listed, what
  * is released, what is verified. Paths are relative to the run, `/`-separated and validated by the caller.
  */
-internal interface RunStore {
+@InternalCkptApi
+public interface RunStore {
     /** The run for messages: a local path or an `s3://` location. */
-    val location: String
+    public val location: String
 
     /**
      * Where the store's warnings go (files it left in place, a replaced version it could not remove, a lease it
      * could not renew), possibly from the background writer's or a lease's thread. [RunWriter.open] points it at the
      * run's listener; until then it is SLF4J's `dev.ckpt` logger.
      */
-    var warnings: (String) -> Unit
+    public var warnings: (String) -> Unit
 
     /** [relative] (a checkpoint, or a file in one) for messages. */
-    fun describe(relative: String): String
+    public fun describe(relative: String): String
 
     /** Whether the run's location exists at all (a directory, a non-empty prefix). */
     @Throws(IOException::class)
-    fun hasAnything(): Boolean
+    public fun hasAnything(): Boolean
 
     /** The manifest's bytes, or null when the run has none. */
     @Throws(IOException::class)
-    fun readManifest(): ByteArray?
+    public fun readManifest(): ByteArray?
 
     /** Replaces the manifest as a whole, atomically; [hook] is called before each step a crash could interrupt. */
     @Throws(IOException::class)
-    fun replaceManifest(bytes: ByteArray, hook: (StorageStep) -> Unit)
+    public fun replaceManifest(bytes: ByteArray, hook: (StorageStep) -> Unit)
 
     /**
      * Appends [line] (one complete UTF-8 line, ending in `\n`) to the run's `history.jsonl` and flushes it to the
@@ -49,22 +51,22 @@ internal interface RunStore {
      * flight on the background writer: it touches nothing but `history.jsonl`.
      */
     @Throws(IOException::class)
-    fun appendHistory(line: ByteArray)
+    public fun appendHistory(line: ByteArray)
 
     /** The bytes of `history.jsonl`, or null when the run has none. */
     @Throws(IOException::class)
-    fun readHistory(): ByteArray?
+    public fun readHistory(): ByteArray?
 
     /**
      * Whether a writer claims the run by rewriting `manifest.json` at open (with a [WriterClaim]) and replaces it
      * only if nobody else wrote it since: object stores, where no lock outlives a crash cleanly. False for
      * file systems, where [lock] is an OS lock.
      */
-    val claimsRunInManifest: Boolean get() = false
+    public val claimsRunInManifest: Boolean get() = false
 
     /** Takes the single-writer lock of the run for [owner] (a text naming the process, shown to refused writers). */
     @Throws(IOException::class)
-    fun lock(owner: String): AutoCloseable
+    public fun lock(owner: String): AutoCloseable
 
     /**
      * Commits one checkpoint at [path]: writes [files], then `checkpoint.json` made by [metadata] from their
@@ -74,23 +76,23 @@ internal interface RunStore {
      * returned [PendingCommit] whether that write recorded it.
      */
     @Throws(IOException::class)
-    fun commit(path: String, files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray, hook: (StorageStep) -> Unit): PendingCommit
+    public fun commit(path: String, files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray, hook: (StorageStep) -> Unit): PendingCommit
 
     /** The bytes of `checkpoint.json` of the checkpoint at [path] whose SHA-256 is [sha256], or null when absent. */
     @Throws(IOException::class)
-    fun readMetadata(path: String, sha256: String?): ByteArray?
+    public fun readMetadata(path: String, sha256: String?): ByteArray?
 
     /** The bytes of one file of the checkpoint at [path], as located by [readMetadata]. */
     @Throws(IOException::class)
-    fun readFile(path: String, sha256: String, file: String): ByteArray
+    public fun readFile(path: String, sha256: String, file: String): ByteArray
 
     /** (size, SHA-256) of one file of the checkpoint at [path], or null when it is missing. */
     @Throws(IOException::class)
-    fun hashFile(path: String, sha256: String, file: String): Pair<Long, String>?
+    public fun hashFile(path: String, sha256: String, file: String): Pair<Long, String>?
 
     /** Whether the checkpoint at [path] whose `checkpoint.json` has [sha256] (any, when null) is stored at all. */
     @Throws(IOException::class)
-    fun exists(path: String, sha256: String?): Boolean
+    public fun exists(path: String, sha256: String?): Boolean
 
     /**
      * Deletes the checkpoint at [path] (the version whose `checkpoint.json` has [sha256], when the store keeps
@@ -98,14 +100,14 @@ internal interface RunStore {
      * then what becomes empty; anything else stays. Returns false when something ckpt did not write kept it.
      */
     @Throws(IOException::class)
-    fun delete(path: String, sha256: String?, hook: (StorageStep) -> Unit): Boolean
+    public fun delete(path: String, sha256: String?, hook: (StorageStep) -> Unit): Boolean
 
     /**
      * Cleans what a crashed writer left, given the manifest as it is: temporary files, overwritten versions, and
      * complete checkpoints of this run (the manifest's `runId`) that no manifest entry lists. Returns what it did, for the log.
      */
     @Throws(IOException::class)
-    fun recover(manifest: Manifest, hook: (StorageStep) -> Unit): List<String>
+    public fun recover(manifest: Manifest, hook: (StorageStep) -> Unit): List<String>
 }
 
 /**
@@ -119,22 +121,24 @@ internal interface RunStore {
  * pending.finish()
  * ```
  */
-internal interface PendingCommit {
+@InternalCkptApi
+public interface PendingCommit {
     /** The bytes of the `checkpoint.json` written. */
-    val metadata: ByteArray
+    public val metadata: ByteArray
 
     /**
      * The manifest recorded the commit: drops what was kept to undo it (the replaced version). It does not throw: a
      * removal that fails is warned about and left to the next writer's recovery.
      */
-    fun finish()
+    public fun finish()
 
     /** The manifest could not record the commit: removes it and puts back what it replaced; failures join [failure] as suppressed. */
-    fun abandon(failure: Exception)
+    public fun abandon(failure: Exception)
 }
 
 /** One model file of a checkpoint: its path inside the checkpoint and a source of its bytes, produced when written. */
-internal class CheckpointFile(val path: String, val bytes: () -> ByteArray) {
+@InternalCkptApi
+public class CheckpointFile(public val path: String, public val bytes: () -> ByteArray) {
     override fun toString(): String = "CheckpointFile($path)"
 }
 
@@ -144,7 +148,8 @@ internal class CheckpointFile(val path: String, val bytes: () -> ByteArray) {
  * SYNC_PARENT, WRITE_MANIFEST_TEMP, MOVE_MANIFEST, [DELETE_BACKUP]; the marker protocol WRITE_MARKER, WRITE_FILES,
  * WRITE_METADATA, PUT_MANIFEST, [DELETE_BACKUP] (the replaced version), DELETE_MARKER. Releases: DELETE_FILES.
  */
-internal enum class StorageStep {
+@InternalCkptApi
+public enum class StorageStep {
     CREATE_TEMP,
     WRITE_MARKER,
     WRITE_FILES,

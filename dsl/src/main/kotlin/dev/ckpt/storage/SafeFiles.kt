@@ -1,5 +1,6 @@
 package dev.ckpt.storage
 
+import dev.ckpt.InternalCkptApi
 import java.io.IOException
 import java.nio.file.DirectoryNotEmptyException
 import java.nio.file.FileVisitResult
@@ -13,18 +14,19 @@ import dev.ckpt.CorruptRunException
 import org.slf4j.LoggerFactory
 
 /** File operations fenced to a directory: nothing outside it is read, written or deleted. */
-internal object SafeFiles {
+@InternalCkptApi
+public object SafeFiles {
     private val logger = LoggerFactory.getLogger("dev.ckpt")
 
     /** Logs a storage warning; the default of [RunStore.warnings] until a writer routes them to the run's listener. */
-    fun warn(message: String) = logger.warn(message)
+    public fun warn(message: String) = logger.warn(message)
 
     /**
      * Resolves a validated relative path under [base] one segment at a time, refusing any existing
      * component that is a symbolic link (a link could lead out of the run directory). The check and the
      * later use are not one atomic step; a concurrent attacker with write access to the run is out of scope.
      */
-    fun resolveInside(base: Path, relative: String): Path {
+    public fun resolveInside(base: Path, relative: String): Path {
         RelativePaths.problem(relative)?.let { throw CorruptRunException(base.resolve(relative).toString(), "path \"$relative\" $it") }
         var current = base
         for (segment in RelativePaths.segments(relative)) {
@@ -41,10 +43,10 @@ internal object SafeFiles {
     }
 
     /** '/'-joined names of [child] relative to [base]. */
-    fun relative(base: Path, child: Path): String = base.relativize(child).joinToString("/") { it.toString() }
+    public fun relative(base: Path, child: Path): String = base.relativize(child).joinToString("/") { it.toString() }
 
     /** Deletes a tree ckpt created itself (a temp directory), never following links. */
-    fun deleteOwnTree(root: Path) {
+    public fun deleteOwnTree(root: Path) {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) return
         if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
             Files.deleteIfExists(root)
@@ -71,7 +73,7 @@ internal object SafeFiles {
      *
      * Content is not re-hashed first: a file at a path ckpt recorded is ckpt's to delete.
      */
-    fun deleteCheckpoint(dir: Path, warn: (String) -> Unit): Boolean {
+    public fun deleteCheckpoint(dir: Path, warn: (String) -> Unit): Boolean {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return true
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             throw IOException("$dir is not a checkpoint directory; ckpt deletes only checkpoint directories it wrote")
@@ -102,7 +104,7 @@ internal object SafeFiles {
     }
 
     /** Deletes the empty directories of the tree at [root], deepest first; returns true when [root] is gone. */
-    fun deleteEmptyTree(root: Path, warn: (String) -> Unit): Boolean {
+    public fun deleteEmptyTree(root: Path, warn: (String) -> Unit): Boolean {
         val directories = ArrayList<Path>()
         Files.walkFileTree(root, object : SimpleFileVisitor<Path>() {
             override fun postVisitDirectory(dir: Path, exc: IOException?): FileVisitResult {
@@ -132,7 +134,7 @@ internal object SafeFiles {
     }
 
     /** Reads and validates `dir/checkpoint.json`. */
-    fun readMetadata(dir: Path): CheckpointMetadata {
+    public fun readMetadata(dir: Path): CheckpointMetadata {
         val file = resolveInside(dir, METADATA_FILE)
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             throw CorruptRunException(file.toString(), "is missing: ${dir.fileName} is not a complete ckpt checkpoint")
@@ -141,7 +143,7 @@ internal object SafeFiles {
     }
 
     /** SHA-256 of `dir/checkpoint.json`, or null when it does not exist. */
-    fun metadataDigest(dir: Path): String? {
+    public fun metadataDigest(dir: Path): String? {
         val file = dir.resolve(METADATA_FILE)
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) return null
         return Durable.sha256(Durable.readBounded(file, Durable.METADATA_LIMIT))

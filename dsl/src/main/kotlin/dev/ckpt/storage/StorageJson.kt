@@ -1,5 +1,6 @@
 package dev.ckpt.storage
 
+import dev.ckpt.InternalCkptApi
 import kotlinx.serialization.KSerializer
 import kotlinx.serialization.SerializationException
 import kotlinx.serialization.descriptors.PrimitiveKind
@@ -23,7 +24,8 @@ import java.time.Instant
 import java.time.format.DateTimeParseException
 
 /** The one JSON configuration for ckpt's files: strict on input, readable (pretty) on output. */
-internal val StorageJson: Json = Json {
+@InternalCkptApi
+public val StorageJson: Json = Json {
     prettyPrint = true
     encodeDefaults = true
     explicitNulls = true
@@ -75,7 +77,8 @@ internal object MetricValueSerializer : KSerializer<Double> {
 }
 
 /** ISO-8601 instants (`2024-05-01T12:00:00Z`), validated on input. */
-internal object InstantSerializer : KSerializer<Instant> {
+@InternalCkptApi
+public object InstantSerializer : KSerializer<Instant> {
     override val descriptor: SerialDescriptor =
         PrimitiveSerialDescriptor("dev.ckpt.storage.Instant", PrimitiveKind.STRING)
 
@@ -92,27 +95,29 @@ internal object InstantSerializer : KSerializer<Instant> {
 }
 
 /** Decodes one version of one of ckpt's files into the current model. */
-internal class FormatCodec<T>(internal val descriptor: SerialDescriptor, private val decode: (JsonElement) -> T) {
-    fun decode(element: JsonElement): T = decode.invoke(element)
+@InternalCkptApi
+public class FormatCodec<T>(internal val descriptor: SerialDescriptor, private val decode: (JsonElement) -> T) {
+    public fun decode(element: JsonElement): T = decode.invoke(element)
 
-    companion object {
-        operator fun <S, T> invoke(serializer: KSerializer<S>, convert: (S) -> T): FormatCodec<T> =
+    public companion object {
+        public operator fun <S, T> invoke(serializer: KSerializer<S>, convert: (S) -> T): FormatCodec<T> =
             FormatCodec(serializer.descriptor) { convert(StorageJson.decodeFromJsonElement(serializer, it)) }
     }
 }
 
 /** The codecs of `manifest.json` and `checkpoint.json`, by format version. */
-internal object Codecs {
+@InternalCkptApi
+public object Codecs {
     private val manifests = mapOf(1 to FormatV1.manifest, FORMAT_VERSION to FormatCodec(Manifest.serializer()) { it })
     private val metadata = mapOf(1 to FormatV1.metadata, FORMAT_VERSION to FormatCodec(CheckpointMetadata.serializer()) { it })
 
-    fun decodeManifest(file: String, bytes: ByteArray): Manifest = decodeStrict(file, bytes, manifests)
+    public fun decodeManifest(file: String, bytes: ByteArray): Manifest = decodeStrict(file, bytes, manifests)
 
-    fun decodeMetadata(file: String, bytes: ByteArray): CheckpointMetadata = decodeStrict(file, bytes, metadata)
+    public fun decodeMetadata(file: String, bytes: ByteArray): CheckpointMetadata = decodeStrict(file, bytes, metadata)
 
-    fun encode(manifest: Manifest): ByteArray = encodeBytes(Manifest.serializer(), manifest)
+    public fun encode(manifest: Manifest): ByteArray = encodeBytes(Manifest.serializer(), manifest)
 
-    fun encode(metadata: CheckpointMetadata): ByteArray = encodeBytes(CheckpointMetadata.serializer(), metadata)
+    public fun encode(metadata: CheckpointMetadata): ByteArray = encodeBytes(CheckpointMetadata.serializer(), metadata)
 }
 
 /**
@@ -121,7 +126,8 @@ internal object Codecs {
  * (`checkpoints[1] ("e02") lacks the required field facts`), and every failure becomes a [CorruptRunException]
  * naming [file].
  */
-internal fun <T> decodeStrict(file: String, bytes: ByteArray, codecs: Map<Int, FormatCodec<T>>): T {
+@InternalCkptApi
+public fun <T> decodeStrict(file: String, bytes: ByteArray, codecs: Map<Int, FormatCodec<T>>): T {
     val text = try {
         Charsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString()
     } catch (e: java.nio.charset.CharacterCodingException) {
@@ -200,5 +206,6 @@ internal object JsonShape {
 
     private fun describe(where: String): String = if (where.isEmpty()) "the file" else where
 }
-internal fun <T> encodeBytes(serializer: KSerializer<T>, value: T): ByteArray =
+@InternalCkptApi
+public fun <T> encodeBytes(serializer: KSerializer<T>, value: T): ByteArray =
     (StorageJson.encodeToString(serializer, value) + "\n").toByteArray(Charsets.UTF_8)

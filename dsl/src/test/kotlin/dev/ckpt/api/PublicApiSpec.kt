@@ -4,6 +4,9 @@ import dev.ckpt.CheckpointCallback
 import dev.ckpt.CheckpointOptions
 import dev.ckpt.apidump.ApiDump
 import dev.ckpt.apidump.KotlinApi
+import dev.ckpt.CorruptRunException
+import dev.ckpt.storage.Manifest
+import dev.ckpt.storage.RunStore
 import dev.ckpt.storage.RunWriter
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
@@ -43,6 +46,20 @@ class PublicApiSpec : FunSpec({
         entries.filter { KotlinApi.isApi(it) }.map { it.parameterTypes.toList() } shouldBe
             listOf(listOf(String::class.java, java.util.function.Consumer::class.java))
         entries.filter { it.parameterTypes.last() == Function1::class.java }.map { it.isSynthetic } shouldBe listOf(true)
+    }
+
+    test("InternalCkptApi declarations, public for ckpt-s3, stay out of the dump") {
+        Modifier.isPublic(RunStore::class.java.modifiers) shouldBe true
+        KotlinApi.isApi(RunStore::class.java) shouldBe false
+        KotlinApi.isApi(Manifest::class.java) shouldBe false
+        val constructor = CorruptRunException::class.java.getConstructor(String::class.java, String::class.java, Throwable::class.java)
+        Modifier.isPublic(constructor.modifiers) shouldBe true
+        KotlinApi.isApi(constructor) shouldBe false
+        KotlinApi.isApi(CorruptRunException::class.java.getMethod("getProblem")) shouldBe true
+        KotlinApi.isApi(Class.forName("dev.ckpt.ExceptionsKt")) shouldBe false // runTakenOver
+        val constants = Class.forName("dev.ckpt.storage.FormatsKt")
+        Modifier.isPublic(constants.getField("MANIFEST_FILE").modifiers) shouldBe true
+        KotlinApi.isApi(constants.getField("MANIFEST_FILE")) shouldBe false // a const val: its annotation is on a synthetic method
     }
 
     test("JavaApiTest refers only to classes and members listed in the dumps") {

@@ -15,7 +15,7 @@ import kotlin.random.Random
  * are [CrashLane]'s, the same as for local runs.
  *
  * Default: 5 kills (the suite stays short). A longer campaign:
- * `CKPT_S3_CRASH_KILLS=100 mvn -B -ntp -pl dsl -am test -Dtest=S3CrashSpec -Dsurefire.failIfNoSpecifiedTests=false`
+ * `CKPT_S3_CRASH_KILLS=100 mvn -B -ntp -pl s3 -am test -Dtest=S3CrashSpec -Dsurefire.failIfNoSpecifiedTests=false`
  * (also `-Dckpt.s3crash.kills=100`; `CKPT_S3_CRASH_SEED` likewise).
  */
 class S3CrashSpec : FunSpec({

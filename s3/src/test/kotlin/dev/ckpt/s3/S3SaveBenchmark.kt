@@ -27,7 +27,7 @@ import kotlin.system.exitProcess
  *
  * Not a test. Run from the repository root (arguments: warmup, repetitions; defaults 5 and 21):
  * ```
- * mvn -B -q -pl dsl -am test-compile exec:exec -DskipBenchmarks=false -Dexec.mainClass=dev.ckpt.s3.S3SaveBenchmarkKt -Dbench.args="5 21"
+ * mvn -B -q -pl s3 -am test-compile exec:exec -DskipS3Benchmark=false -Dbench.args="5 21"
  * ```
  */
 fun main(args: Array<String>) {

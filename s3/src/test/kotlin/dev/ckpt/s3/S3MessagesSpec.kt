@@ -1,13 +1,17 @@
 package dev.ckpt.s3
 
+import dev.ckpt.Checkpoints
 import dev.ckpt.S3SetupException
 import dev.ckpt.checkpoint
 import dev.ckpt.durability.ChildJvm
 import dev.ckpt.storage.FIXED_CLOCK
+import dev.ckpt.storage.RunStoreProvider
 import dev.ckpt.storage.RunWriter
 import dev.ckpt.storage.S3Location
 import dev.ckpt.storage.S3Objects
+import dev.ckpt.storage.S3RunStore
 import dev.ckpt.storage.S3Settings
+import dev.ckpt.storage.S3StoreProvider
 import dev.ckpt.storage.S3Support
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
@@ -16,8 +20,9 @@ import io.kotest.engine.spec.tempdir
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldMatch
+import io.kotest.matchers.types.shouldBeInstanceOf
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation
-import java.io.File
+import java.util.ServiceLoader
 import java.io.IOException
 
 private const val NO_BUCKET = "names no bucket; expected s3://bucket/prefix, with the bucket written out (template fields belong below the run prefix)"
@@ -111,20 +116,10 @@ class S3MessagesSpec : FunSpec({
             "S3-compatible server AWS_ENDPOINT_URL and CKPT_S3_PATH_STYLE=true"
     }
 
-    test("without the AWS SDK on the class path, an s3:// run names the artifacts to add; naming the run needs no SDK") {
-        val classPath = System.getProperty("java.class.path").split(File.pathSeparator)
-            .filter { "/software/amazon/awssdk/" !in it.replace(File.separatorChar, '/') }
-            .joinToString(File.pathSeparator)
-        val log = tempdir().toPath().resolve("without-sdk.log")
-        val child = ChildJvm.start(WithoutSdk::class.java.name, emptyList(), log, classPath = classPath)
-        child.rest() shouldContainExactly listOf(
-            "SDK absent",
-            "LOCATION s3://ckpt-demo/runs/digits",
-            "ERROR dev.ckpt.S3SetupException: run s3://ckpt-demo/runs/digits is on S3, which needs the AWS SDK for Java 2.x " +
-                "on the class path; ckpt declares it as an optional dependency: add software.amazon.awssdk:s3 and " +
-                "software.amazon.awssdk:url-connection-client (ckpt is tested with version 2.57.8; see docs/storage.md)",
-        )
-        child.waitFor() shouldBe 0
+    test("with ckpt-s3 on the class path, ckpt-dsl finds its store for s3:// locations through ServiceLoader") {
+        val providers = ServiceLoader.load(RunStoreProvider::class.java).map { it.javaClass }
+        providers shouldContainExactly listOf(S3StoreProvider::class.java)
+        Checkpoints.storeAt("s3://ckpt-demo/runs/x").shouldBeInstanceOf<S3RunStore>()
     }
 })
 

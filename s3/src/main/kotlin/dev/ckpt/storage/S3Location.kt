@@ -11,7 +11,7 @@ package dev.ckpt.storage
  * run.key("e01/checkpoint.json")   // "runs/digits/e01/checkpoint.json"
  * ```
  *
- * It does no I/O and needs no AWS SDK: it is what ckpt checks before it looks for the SDK.
+ * It does no I/O and needs no S3 client: a callback checks its location with it before any request.
  */
 internal class S3Location private constructor(val bucket: String, val prefix: String) {
     /** The key of [relative] (a validated run-relative path). */
@@ -32,7 +32,7 @@ internal class S3Location private constructor(val bucket: String, val prefix: St
     override fun hashCode(): Int = bucket.hashCode() * 31 + prefix.hashCode()
 
     companion object {
-        private const val SCHEME = "s3:/"
+        const val SCHEME = "s3:/"
 
         /** AWS's rules for bucket names (3-63 characters, lowercase letters, digits, '.', '-'). */
         private val BUCKET = Regex("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")

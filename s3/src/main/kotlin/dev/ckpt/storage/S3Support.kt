@@ -1,44 +1,30 @@
 package dev.ckpt.storage
 
+import dev.ckpt.InternalCkptApi
 import dev.ckpt.S3SetupException
 import software.amazon.awssdk.core.exception.SdkClientException
-import software.amazon.awssdk.http.SdkHttpClient
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient
 import software.amazon.awssdk.services.s3.S3Client
 import java.util.concurrent.ConcurrentHashMap
 
 /**
- * The entry to S3 runs for code that must load without the AWS SDK: `s3://` locations go through here, which checks
- * that the (optional) SDK is on the class path before any class that uses it is loaded.
+ * The entry to S3 runs: `s3://` locations go through here, from [S3StoreProvider] (which `ckpt-dsl` finds through
+ * `ServiceLoader`) or from tests.
  *
  * ```kotlin
  * val store = S3Support.store("s3://ckpt-demo/runs/digits")   // region, credentials, endpoint: the SDK's chain
  * ```
  */
 internal object S3Support {
-    /** The Maven coordinates users add for S3 runs. */
-    const val ARTIFACTS: String = "software.amazon.awssdk:s3 and software.amazon.awssdk:url-connection-client"
-
     /**
      * A store for the run at [location] (`s3://bucket/prefix`), with the S3 client configured from the SDK's
      * standard chain plus `CKPT_S3_PATH_STYLE`.
      *
      * @throws IllegalArgumentException when [location] is not a valid S3 location
-     * @throws S3SetupException when the AWS SDK is not on the class path, finds no region, or a `CKPT_S3_*` setting
-     *   has a bad value
+     * @throws S3SetupException when the AWS SDK finds no region, or a `CKPT_S3_*` setting has a bad value
      */
     fun store(location: String): RunStore {
         val parsed = S3Location.parse(location)
-        try {
-            Class.forName("software.amazon.awssdk.services.s3.S3Client", false, S3Support::class.java.classLoader)
-        } catch (e: ClassNotFoundException) {
-            throw S3SetupException(
-                parsed.toString(),
-                "run $parsed is on S3, which needs the AWS SDK for Java 2.x on the class path; ckpt declares it as an optional " +
-                    "dependency: add $ARTIFACTS (ckpt is tested with version 2.57.8; see docs/storage.md)",
-                e,
-            )
-        }
         return try {
             S3Stores.open(parsed)
         } catch (e: IllegalArgumentException) {
@@ -48,7 +34,17 @@ internal object S3Support {
     }
 }
 
-/** Builds stores with clients from the SDK's standard configuration chain; uses SDK classes (loaded only when present). */
+/** What `ckpt-dsl` loads through `ServiceLoader` (`META-INF/services/dev.ckpt.storage.RunStoreProvider`) for `s3://` runs. */
+@InternalCkptApi
+public class S3StoreProvider : RunStoreProvider {
+    override val prefix: String get() = S3Location.SCHEME
+
+    override fun canonical(location: String): String = S3Location.parse(location).toString()
+
+    override fun open(location: String): RunStore = S3Support.store(location)
+}
+
+/** Builds stores with clients from the SDK's standard configuration chain, over the JDK's URLConnection. */
 internal object S3Stores {
     private val clients = ConcurrentHashMap<String, S3Client>()
 
@@ -63,7 +59,7 @@ internal object S3Stores {
         val key = (listOf(pathStyle.toString()) + CHAIN_SETTINGS.map { System.getProperty(it.first) + "|" + System.getenv(it.second) }).joinToString(";")
         return clients.computeIfAbsent(key) {
             try {
-                S3Client.builder().forcePathStyle(pathStyle).apply { urlConnectionClient()?.let { httpClient(it) } }.build()
+                S3Client.builder().forcePathStyle(pathStyle).httpClient(UrlConnectionHttpClient.create()).build()
             } catch (e: SdkClientException) {
                 throw S3SetupException(
                     location.toString(),
@@ -76,14 +72,6 @@ internal object S3Stores {
         }
     }
 
-    /** The JDK's URLConnection client when its module is present; otherwise the SDK picks the one on the class path. */
-    private fun urlConnectionClient(): SdkHttpClient? = try {
-        Class.forName("software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient", false, S3Stores::class.java.classLoader)
-        UrlConnection.create()
-    } catch (e: ClassNotFoundException) {
-        null
-    }
-
     /** System properties and environment variables the SDK reads when it builds a client. */
     private val CHAIN_SETTINGS = listOf(
         "aws.endpointUrl" to "AWS_ENDPOINT_URL", "aws.endpointUrlS3" to "AWS_ENDPOINT_URL_S3", "aws.region" to "AWS_REGION",
@@ -91,9 +79,4 @@ internal object S3Stores {
         "aws.responseChecksumValidation" to "AWS_RESPONSE_CHECKSUM_VALIDATION", "aws.maxAttempts" to "AWS_MAX_ATTEMPTS",
         "aws.accessKeyId" to "AWS_ACCESS_KEY_ID",
     )
-}
-
-/** Kept apart so that [S3Stores] loads without the url-connection-client module. */
-private object UrlConnection {
-    fun create(): SdkHttpClient = UrlConnectionHttpClient.create()
 }
