@@ -68,11 +68,11 @@ public data class CheckpointFacts(
     }
 
     /** The engine's record of this checkpoint at [path]: the one conversion from what a run stores to what the engine keeps. */
-    fun record(path: String): CheckpointRecord = CheckpointRecord(path, epoch, batch, step, metrics, monitorValue, createdAt)
+    internal fun record(path: String): CheckpointRecord = CheckpointRecord(path, epoch, batch, step, metrics, monitorValue, createdAt)
 
-    companion object {
+    public companion object {
         /** What `checkpoint.json` records of the engine's [record], a checkpoint of [kind] (of [modelClass]) monitoring [monitor]. */
-        fun of(record: CheckpointRecord, monitor: String, best: Boolean, kind: CheckpointKind, modelClass: String?, data: DataFacts?): CheckpointFacts =
+        internal fun of(record: CheckpointRecord, monitor: String, best: Boolean, kind: CheckpointKind, modelClass: String?, data: DataFacts?): CheckpointFacts =
             CheckpointFacts(
                 kind = kind, epoch = record.epoch(), batch = record.batch(), step = record.step(), metrics = record.metrics(),
                 monitor = monitor, monitorValue = record.monitorValue(), best = best, createdAt = record.createdAt(),

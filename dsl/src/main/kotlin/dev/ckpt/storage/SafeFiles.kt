@@ -19,7 +19,7 @@ public object SafeFiles {
     private val logger = LoggerFactory.getLogger("dev.ckpt")
 
     /** Logs a storage warning; the default of [RunStore.warnings] until a writer routes them to the run's listener. */
-    public fun warn(message: String) = logger.warn(message)
+    public fun warn(message: String): Unit = logger.warn(message)
 
     /**
      * Resolves a validated relative path under [base] one segment at a time, refusing any existing
