@@ -13,7 +13,7 @@ import java.util.stream.IntStream
  * `Float.parseFloat` (like KotlinDL's `Scanner.nextFloat`) reads it back to the same bits, NaN and infinities included.
  *
  * The writer prints what `Float.toString` of JDK 19+ prints, the shortest decimal, on any JDK ([FloatFormatter]),
- * straight into bytes. JDK 17's `Float.toString` prints other digits for some floats (mostly a digit too many for
+ * straight into bytes, eight digits at a time. JDK 17's `Float.toString` prints other digits for some floats (mostly a digit too many for
  * values from 2^25 to 2^63); files it wrote (older checkpoints, KotlinDL's own `save` on JDK 17) read back alike.
  *
  * The reader finds tokens eight bytes at a time ([TextScan]) and parses them from the bytes with fastdoubleparser's
@@ -38,7 +38,7 @@ internal object FloatText {
         val bytes = ByteArray(CHUNK + BATCH * (MAX_VALUE_LENGTH + 1))
         val batch = FloatArray(BATCH)
         var p = 0
-        forEachBatch(values, batch) { n, first ->
+        forEachBatch(values, batch) { n, first, _ ->
             for (j in 0 until n) {
                 if (j > 0 || !first) bytes[p++] = SPACE
                 p = FloatFormatter.format(batch[j], bytes, p)
@@ -67,10 +67,17 @@ internal object FloatText {
         }
         val batch = FloatArray(BATCH)
         var p = pos
-        forEachBatch(values, batch) { n, first ->
-            for (j in 0 until n) {
+        forEachBatch(values, batch) { n, first, last ->
+            // FloatFormatter may change bytes after a value's text; the next value overwrites them, and the last
+            // one is formatted through a scratch array so that nothing after the text changes.
+            val fast = if (last) n - 1 else n
+            for (j in 0 until fast) {
                 if (j > 0 || !first) out[p++] = SPACE
                 p = FloatFormatter.format(batch[j], out, p)
+            }
+            if (last) {
+                if (n > 1 || !first) out[p++] = SPACE
+                p = format(batch[n - 1], out, p)
             }
         }
         return p
@@ -91,24 +98,32 @@ internal object FloatText {
 
     /**
      * Copies [values] from its position to its limit into [batch] (absolute gets: the position does not move) and
-     * hands each batch's size to [body], with whether it is the first. One bulk copy per batch is cheaper than a
-     * get per value on a read-only or direct buffer.
+     * hands each batch's size to [body], with whether it is the first and the last. One bulk copy per batch is cheaper
+     * than a get per value on a read-only or direct buffer.
      */
-    private inline fun forEachBatch(values: FloatBuffer, batch: FloatArray, body: (n: Int, first: Boolean) -> Unit) {
+    private inline fun forEachBatch(values: FloatBuffer, batch: FloatArray, body: (n: Int, first: Boolean, last: Boolean) -> Unit) {
         val end = values.limit()
         var i = values.position()
         var first = true
         while (i < end) {
             val n = minOf(batch.size, end - i)
             values.get(i, batch, 0, n)
-            body(n, first)
+            body(n, first, i + n == end)
             first = false
             i += n
         }
     }
 
-    /** Writes [value] as `Float.toString` (JDK 19+) prints it into [out] at [pos]; returns the position after it. */
-    fun format(value: Float, out: ByteArray, pos: Int): Int = FloatFormatter.format(value, out, pos)
+    /**
+     * Writes [value] as `Float.toString` (JDK 19+) prints it into [out] at [pos]; returns the position after it.
+     * Nothing after the text changes (unlike [FloatFormatter.format], which this calls through a scratch array).
+     */
+    fun format(value: Float, out: ByteArray, pos: Int): Int {
+        val scratch = ByteArray(MAX_VALUE_LENGTH)
+        val length = FloatFormatter.format(value, scratch, 0)
+        System.arraycopy(scratch, 0, out, pos, length)
+        return pos + length
+    }
 
     /** Counts the whitespace-separated tokens without parsing them. */
     fun count(bytes: ByteArray): Int = TextScan.count(bytes, 0, bytes.size)
