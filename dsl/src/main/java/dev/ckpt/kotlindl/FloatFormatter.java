@@ -28,7 +28,7 @@ import java.nio.ByteOrder;
  * then four pairs, then eight digits), the trailing zeros are counted from that long's leading zero bytes, and the
  * long is stored with one write. That write may run past the value's text: {@link #format} can leave bytes after
  * the position it returns changed, up to {@link #MAX_LENGTH} bytes after where it started; the next value, or the
- * caller, overwrites them ({@code FloatText} formats a buffer's last value through a scratch array for that reason).
+ * caller, overwrites them ({@code FloatText} formats a buffer's last four values through a scratch array for that reason).
  *
  * <p>JDK 17's {@code Float.toString} (the old FloatingDecimal) prints other digits for some floats: one digit too
  * many for most floats from 2^25 (3.4E7) to 2^63 (9.2E18), e.g. {@code 1.68289035E13} for {@code 1.6828903E13}; a

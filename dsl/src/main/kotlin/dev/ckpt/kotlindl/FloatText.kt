@@ -27,6 +27,13 @@ internal object FloatText {
 
     private const val CHUNK = 1 shl 16
 
+    /**
+     * [format] writes this many last values through a scratch array. [FloatFormatter.format] may change bytes up to
+     * [MAX_VALUE_LENGTH] after a value's start; a value and its separator take at least 4 bytes, so with the last
+     * four written exactly, no byte after the text changes.
+     */
+    private const val EXACT_TAIL = 4
+
     /** Values copied out of a buffer at a time. */
     private const val BATCH = 1024
 
@@ -38,7 +45,7 @@ internal object FloatText {
         val bytes = ByteArray(CHUNK + BATCH * (MAX_VALUE_LENGTH + 1))
         val batch = FloatArray(BATCH)
         var p = 0
-        forEachBatch(values, batch) { n, first, _ ->
+        forEachBatch(values, batch) { n, first ->
             for (j in 0 until n) {
                 if (j > 0 || !first) bytes[p++] = SPACE
                 p = FloatFormatter.format(batch[j], bytes, p)
@@ -66,19 +73,19 @@ internal object FloatText {
             "out: ${values.remaining()} values need up to ${maxLength(values.remaining())} bytes, but only ${out.size - pos} follow position $pos"
         }
         val batch = FloatArray(BATCH)
+        val end = values.limit()
+        val exactFrom = end - EXACT_TAIL
+        var i = values.position()
         var p = pos
-        forEachBatch(values, batch) { n, first, last ->
-            // FloatFormatter may change bytes after a value's text; the next value overwrites them, and the last
-            // one is formatted through a scratch array so that nothing after the text changes.
-            val fast = if (last) n - 1 else n
-            for (j in 0 until fast) {
-                if (j > 0 || !first) out[p++] = SPACE
-                p = FloatFormatter.format(batch[j], out, p)
+        while (i < end) {
+            val n = minOf(BATCH, end - i)
+            values.get(i, batch, 0, n)
+            for (j in 0 until n) {
+                val k = i + j
+                if (k > values.position()) out[p++] = SPACE
+                p = if (k < exactFrom) FloatFormatter.format(batch[j], out, p) else format(batch[j], out, p)
             }
-            if (last) {
-                if (n > 1 || !first) out[p++] = SPACE
-                p = format(batch[n - 1], out, p)
-            }
+            i += n
         }
         return p
     }
@@ -98,17 +105,17 @@ internal object FloatText {
 
     /**
      * Copies [values] from its position to its limit into [batch] (absolute gets: the position does not move) and
-     * hands each batch's size to [body], with whether it is the first and the last. One bulk copy per batch is cheaper
-     * than a get per value on a read-only or direct buffer.
+     * hands each batch's size to [body], with whether it is the first. One bulk copy per batch is cheaper than a
+     * get per value on a read-only or direct buffer.
      */
-    private inline fun forEachBatch(values: FloatBuffer, batch: FloatArray, body: (n: Int, first: Boolean, last: Boolean) -> Unit) {
+    private inline fun forEachBatch(values: FloatBuffer, batch: FloatArray, body: (n: Int, first: Boolean) -> Unit) {
         val end = values.limit()
         var i = values.position()
         var first = true
         while (i < end) {
             val n = minOf(batch.size, end - i)
             values.get(i, batch, 0, n)
-            body(n, first, i + n == end)
+            body(n, first)
             first = false
             i += n
         }
