@@ -272,12 +272,20 @@ internal class TrainingSession private constructor(
 
     private inline fun savePoint(logs: () -> Map<String, Double>) {
         val started = System.nanoTime()
+        // The phases' timers cost a few nanoseconds; the event is recorded only when a JFR recording asks for it.
+        val event = SavePointEvent()
+        event.begin()
         val waitedBefore = queue.waitNanos
         settle(queue.await())
         val waited = queue.waitNanos - waitedBefore
+        event.waitNanos = waited
+        val deciding = System.nanoTime()
         val values = logs()
         when (val decision = engine.decide(values)) {
-            is Decision.Save -> save(decision, waited)
+            is Decision.Save -> {
+                event.decideNanos = System.nanoTime() - deciding
+                save(decision, waited, event)
+            }
             is Decision.Skip -> {
                 if (decision.reason() == Decision.Reason.MISSING_MONITOR) {
                     messages.warn(decision.message())
@@ -289,14 +297,22 @@ internal class TrainingSession private constructor(
             }
             else -> Unit
         }
+        event.commit()
         stats = stats.copy(trainingThreadNanos = stats.trainingThreadNanos + System.nanoTime() - started)
     }
 
-    private fun save(save: Decision.Save, waitedNanos: Long) {
+    private fun save(save: Decision.Save, waitedNanos: Long, event: SavePointEvent) {
         if (policy.verbose()) {
             messages.info(save.message() + if (waitedNanos >= REPORTED_WAIT_NANOS) " (after waiting ${waitedNanos / 1_000_000} ms for the previous save)" else "")
         }
+        val snapshotting = System.nanoTime()
         val snapshot = ModelSnapshot.take(model, kind, if (kind == CheckpointKind.FULL) configuration else null)
+        val handing = System.nanoTime()
+        event.saved = true
+        event.fetchNanos = snapshot.fetchNanos
+        event.copyNanos = snapshot.copyNanos
+        event.snapshotOtherNanos = handing - snapshotting - snapshot.fetchNanos - snapshot.copyNanos
+        event.floatBytes = 4 * snapshot.floatCount
         val data = if (save.batch() != null) position.dataFacts(kotlinDlEpoch) else null
         history.saving(save.checkpoint().path())
         queue.submit {
@@ -304,6 +320,7 @@ internal class TrainingSession private constructor(
                 .fold({ SaveOutcome.Committed(save, it) }, { SaveOutcome.Failed(save, it) })
         }
         settle(queue.poll()) // an inline save is done already
+        event.handOffNanos = System.nanoTime() - handing
     }
 
     /** Proposes, snapshots (always a full model: it must resume exactly) and hands the resume point to the writer. */

@@ -1,9 +1,12 @@
 package dev.ckpt.kotlindl;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.MathContext;
 import java.math.RoundingMode;
+import java.nio.ByteOrder;
 
 /**
  * Writes a float as ASCII bytes exactly as {@code Float.toString} of JDK 19 and later prints it: the shortest
@@ -19,6 +22,13 @@ import java.math.RoundingMode;
  * is used ("round to odd"), so that comparisons with even integers come out as with the exact values.
  * {@code FloatFormatterCheck} in the tests compares this class with {@code Float.toString} of JDK 25 for every
  * finite float (of both signs): no differences.
+ *
+ * <p>The digits are laid out without a division loop: the decimal is padded to nine digits, its last eight are
+ * spread into the eight bytes of a long by multiply-and-shift steps on all lanes at once (two halves of four digits,
+ * then four pairs, then eight digits), the trailing zeros are counted from that long's leading zero bytes, and the
+ * long is stored with one write. That write may run past the value's text: {@link #format} can leave bytes after
+ * the position it returns changed, up to {@link #MAX_LENGTH} bytes after where it started; the next value, or the
+ * caller, overwrites them ({@code FloatText} formats a buffer's last four values through a scratch array for that reason).
  *
  * <p>JDK 17's {@code Float.toString} (the old FloatingDecimal) prints other digits for some floats: one digit too
  * many for most floats from 2^25 (3.4E7) to 2^63 (9.2E18), e.g. {@code 1.68289035E13} for {@code 1.6828903E13}; a
@@ -49,6 +59,10 @@ final class FloatFormatter {
 
     private static final byte[] PAIRS = new byte[200];
     private static final int[] POW10 = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
+
+    /** Eight bytes at once, first byte lowest: the first digit of a group goes to the lowest address. */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ZEROS = 0x3030303030303030L;
 
     private static final byte[] NAN = ascii("NaN");
     private static final byte[] INFINITY = ascii("Infinity");
@@ -147,7 +161,8 @@ final class FloatFormatter {
 
     /**
      * Writes {@code Float.toString(v)} (JDK 19+) into {@code out} at {@code pos} and returns the position after it.
-     * At most {@link #MAX_LENGTH} bytes are written.
+     * It writes {@link #MAX_LENGTH} bytes at most, and may change bytes after the returned position up to
+     * {@code pos + MAX_LENGTH}: {@code out} needs that room even for a short value.
      */
     static int format(float v, byte[] out, int pos) {
         int bits = Float.floatToRawIntBits(v);
@@ -162,9 +177,9 @@ final class FloatFormatter {
             }
             return put(INFINITY, out, pos);
         }
-        if (bits < 0) {
-            out[pos++] = '-';
-        }
+        // a minus sign that the next byte overwrites when there is none: the sign of a weight is a coin toss
+        out[pos] = '-';
+        pos += bits >>> 31;
         if (be == 0) {
             if (t == 0) {
                 return put(ZERO, out, pos);
@@ -186,86 +201,85 @@ final class FloatFormatter {
     /** The Schubfach digit selection for v = c·2^q, then the layout. */
     private static int shortest(int c, int q, int irregular, byte[] out, int pos) {
         int i = 2 * (q - Q_MIN) + irregular;
-        int k = K[i];
-        long g = G[i];
         int fb = FRACTION_BITS[i];
+        long g = G[i];
         long y = (long) c << (SHIFT + 2);
         long half = 2L << SHIFT;
         // The rounding interval [u, w] in units of 10^k/4; it includes its ends when c is even.
         long vb = roundToOdd(g, y, fb);
-        long vbl = roundToOdd(g, irregular == 0 ? y - half : y - (half >>> 1), fb);
+        long vbl = roundToOdd(g, y - (half >>> irregular), fb);
         long vbr = roundToOdd(g, y + half, fb);
-        int out1 = c & 1;
+        long lower = vbl + (c & 1);
+        long upper = vbr - (c & 1);
+        // Of s and t around v, the ones inside the interval; with both, the closer to v, ties to the even one. Then,
+        // if exactly one of the multiples of 10 around s lies inside (a shorter decimal), it wins; with s < 100 it
+        // would have a single digit, and a closer two-digit decimal wins. Which one wins is close to random from one
+        // weight to the next, so each test is a sign bit (1 when true) and the choices are masks, not branches.
         long s = vb >> 2;
-        if (s >= 100) {
-            // At most one multiple of 10 (a shorter decimal) lies in the interval. With s < 100 it would have a
-            // single digit, and then a closer two-digit decimal wins; the s/t step below finds that one.
-            long sp10 = 10 * (s / 10);
-            long tp10 = sp10 + 10;
-            boolean upin = vbl + out1 <= sp10 << 2;
-            boolean wpin = (tp10 << 2) + out1 <= vbr;
-            if (upin != wpin) {
-                return layout((int) (upin ? sp10 : tp10), k, out, pos);
-            }
-        }
-        long tt = s + 1;
-        boolean uin = vbl + out1 <= s << 2;
-        boolean win = (tt << 2) + out1 <= vbr;
-        if (uin != win) {
-            return layout((int) (uin ? s : tt), k, out, pos);
-        }
-        // Both in the interval: the closer to v, ties to the even one.
-        long cmp = vb - ((s + tt) << 1);
-        return layout((int) (cmp < 0 || cmp == 0 && (s & 1) == 0 ? s : tt), k, out, pos);
+        long t = s + 1;
+        long uin = ~((s << 2) - lower) >>> 63;
+        long win = ~(upper - (t << 2)) >>> 63;
+        long tie = -(vb - ((s + t) << 1) + (s & 1)) >>> 63;
+        long x = uin ^ win;
+        long d = s + ((x & win) | ((x ^ 1) & tie));
+        long sp10 = s / 10 * 10;
+        long upin = ~((sp10 << 2) - lower) >>> 63;
+        long wpin = ~(upper - ((sp10 + 10) << 2)) >>> 63;
+        long use = -((upin ^ wpin) & (~(s - 100) >>> 63));
+        long shorter = sp10 + 10 - 10 * upin;
+        d = (d & ~use) | (shorter & use);
+        return layout((int) d, K[i], out, pos);
     }
 
-    /** Writes f·10^k (f > 0) in Java's layout. */
+    /**
+     * Writes f·10^k (0 < f < 10^9) in Java's layout. With n the digits of f, the value is 0.d1..dn·10^e, e = k + n;
+     * f padded to nine digits (h, then the eight of l) keeps e, and its trailing zeros are zeros of the padding or
+     * of f alike, so the digits to print are the nine without their trailing zeros (at least one).
+     */
     private static int layout(int f, int k, byte[] out, int pos) {
-        while (f % 10 == 0) {
-            f /= 10;
-            k++;
-        }
         int n = digitCount(f);
-        int e = k + n; // v = 0.d1..dn · 10^e
-        if (0 < e && e <= 7) {
-            if (n <= e) {
-                // an integer: the digits, zeros, ".0"
-                digits(f, out, pos + n);
-                int end = pos + e;
-                for (int j = pos + n; j < end; j++) {
-                    out[j] = '0';
-                }
-                out[end] = '.';
-                out[end + 1] = '0';
-                return end + 2;
-            }
-            // the digits one place to the right, then the integer part moved back over the gap for the point
-            digits(f, out, pos + n + 1);
-            for (int j = pos; j < pos + e; j++) {
-                out[j] = out[j + 1];
-            }
-            out[pos + e] = '.';
-            return pos + n + 1;
-        }
+        int e = k + n;
+        int padded = f * POW10[9 - n];
+        int h = padded / 100_000_000;
+        long l = eightDigits(padded - h * 100_000_000);
+        // digits after the first one that are printed: the eight without their trailing zeros
+        int rest = 8 - (Long.numberOfLeadingZeros(l) >>> 3);
+        long ascii = l + ZEROS;
+        byte first = (byte) ('0' + h);
         if (-3 < e && e <= 0) {
-            // 0.001 <= v < 1: "0.", -e zeros, the digits
-            out[pos] = '0';
-            out[pos + 1] = '.';
-            int start = pos + 2 - e;
-            for (int j = pos + 2; j < start; j++) {
-                out[j] = '0';
-            }
-            digits(f, out, start + n);
-            return start + n;
+            return fraction(first, ascii, rest, e, out, pos);
         }
-        // d.ddddEx, with at least one digit after the point
-        digits(f, out, pos + n + 1);
-        out[pos] = out[pos + 1];
+        if (0 < e && e <= 7) {
+            return plain(first, ascii, rest, e, out, pos);
+        }
+        return scientific(first, ascii, rest, e, out, pos);
+    }
+
+    /** 0.001 <= v < 1: "0.", -e zeros (at most two), the digits. */
+    private static int fraction(byte first, long ascii, int rest, int e, byte[] out, int pos) {
+        LONGS.set(out, pos, ZEROS & ~0xFF00L | (long) '.' << 8);
+        int start = pos + 2 - e;
+        out[start] = first;
+        LONGS.set(out, start + 1, ascii);
+        return start + 1 + rest;
+    }
+
+    /** 1 <= v < 10^7: e digits, the point, then the other digits, or a 0 if none is left. */
+    private static int plain(byte first, long ascii, int rest, int e, byte[] out, int pos) {
+        long all = (ascii << 8) | (first & 0xFF); // digits 1 to 8 of nine
+        long low = -1L >>> (64 - 8 * e); // e <= 7: the integer part's bytes
+        LONGS.set(out, pos, (all & low) | ((long) '.' << (8 * e)) | ((all & ~low) << 8));
+        out[pos + 8] = (byte) (ascii >>> 48);
+        out[pos + 9] = (byte) (ascii >>> 56);
+        return pos + Math.max(rest + 1, e + 1) + 1;
+    }
+
+    /** d.ddddEx, with at least one digit after the point. */
+    private static int scientific(byte first, long ascii, int rest, int e, byte[] out, int pos) {
+        out[pos] = first;
         out[pos + 1] = '.';
-        int p = pos + n + 1;
-        if (n == 1) {
-            out[p++] = '0';
-        }
+        LONGS.set(out, pos + 2, ascii);
+        int p = pos + 2 + Math.max(rest, 1);
         out[p++] = 'E';
         int x = e - 1;
         if (x < 0) {
@@ -281,27 +295,24 @@ final class FloatFormatter {
         return p + 1;
     }
 
+    /**
+     * The eight decimal digits of 0 <= v < 10^8, one a byte, the first in the lowest byte. Each step works on all
+     * lanes at once: two lanes of 32 bits hold four digits each, then four of 16 bits two each, then eight of 8 bits
+     * one each. The quotients are multiply-and-shift: x·10486 >>> 20 = x / 100 for x < 10^4, and x·103 >>> 10 =
+     * x / 10 for x < 100, with no lane overflowing into the next.
+     */
+    private static long eightDigits(int v) {
+        int high = v / 10_000;
+        long fours = high | (long) (v - high * 10_000) << 32;
+        long hundreds = (fours * 10486 >>> 20) & 0x0000007F_0000007FL;
+        long pairs = hundreds | (fours - hundreds * 100) << 16;
+        long tens = (pairs * 103 >>> 10) & 0x000F_000F_000F_000FL;
+        return tens | (pairs - tens * 10) << 8;
+    }
+
     /** The number of decimal digits of f > 0. */
     private static int digitCount(int f) {
         int guess = (32 - Integer.numberOfLeadingZeros(f)) * 1233 >>> 12; // floor(bits · log10 2), n - 1 or n
         return guess + (f >= POW10[guess] ? 1 : 0);
-    }
-
-    /** Writes the decimal digits of f > 0 so that they end just before {@code end}. */
-    private static void digits(int f, byte[] out, int end) {
-        int j = end;
-        while (f >= 100) {
-            int q = f / 100;
-            int r = f - 100 * q;
-            out[--j] = PAIRS[2 * r + 1];
-            out[--j] = PAIRS[2 * r];
-            f = q;
-        }
-        if (f >= 10) {
-            out[j - 1] = PAIRS[2 * f + 1];
-            out[j - 2] = PAIRS[2 * f];
-        } else {
-            out[j - 1] = (byte) ('0' + f);
-        }
     }
 }

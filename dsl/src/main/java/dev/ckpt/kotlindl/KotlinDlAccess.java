@@ -116,6 +116,14 @@ final class KotlinDlAccess {
      *                               for optimizer state, never trained nor loaded with optimizer state)
      */
     static List<VariableValue> readVariables(GraphTrainableModel model, boolean includeOptimizer) {
+        return readVariables(model, includeOptimizer, new long[2]);
+    }
+
+    /**
+     * As {@link #readVariables(GraphTrainableModel, boolean)}, and stores the nanoseconds the session run took in
+     * {@code phaseNanos[0]} and those of copying its tensors into host buffers in {@code phaseNanos[1]}.
+     */
+    static List<VariableValue> readVariables(GraphTrainableModel model, boolean includeOptimizer, long[] phaseNanos) {
         requireReadable(model, includeOptimizer);
         List<Operand<Float>> variables = new ArrayList<>();
         for (KVariable v : layerVariables(model)) {
@@ -128,7 +136,10 @@ final class KotlinDlAccess {
         for (Operand<Float> v : variables) {
             runner.fetch(v);
         }
+        long started = System.nanoTime();
         List<Tensor<?>> tensors = runner.run();
+        long ran = System.nanoTime();
+        phaseNanos[0] = ran - started;
         List<VariableValue> values = new ArrayList<>(variables.size());
         try {
             for (int i = 0; i < variables.size(); i++) {
@@ -143,6 +154,7 @@ final class KotlinDlAccess {
             for (Tensor<?> t : tensors) {
                 t.close();
             }
+            phaseNanos[1] = System.nanoTime() - ran;
         }
         return Collections.unmodifiableList(values);
     }

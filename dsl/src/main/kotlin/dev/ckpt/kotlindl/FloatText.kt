@@ -13,7 +13,7 @@ import java.util.stream.IntStream
  * `Float.parseFloat` (like KotlinDL's `Scanner.nextFloat`) reads it back to the same bits, NaN and infinities included.
  *
  * The writer prints what `Float.toString` of JDK 19+ prints, the shortest decimal, on any JDK ([FloatFormatter]),
- * straight into bytes. JDK 17's `Float.toString` prints other digits for some floats (mostly a digit too many for
+ * straight into bytes, eight digits at a time. JDK 17's `Float.toString` prints other digits for some floats (mostly a digit too many for
  * values from 2^25 to 2^63); files it wrote (older checkpoints, KotlinDL's own `save` on JDK 17) read back alike.
  *
  * The reader finds tokens eight bytes at a time ([TextScan]) and parses them from the bytes with fastdoubleparser's
@@ -26,6 +26,13 @@ internal object FloatText {
     const val MAX_VALUE_LENGTH: Int = FloatFormatter.MAX_LENGTH
 
     private const val CHUNK = 1 shl 16
+
+    /**
+     * [format] writes this many last values through a scratch array. [FloatFormatter.format] may change bytes up to
+     * [MAX_VALUE_LENGTH] after a value's start; a value and its separator take at least 4 bytes, so with the last
+     * four written exactly, no byte after the text changes.
+     */
+    private const val EXACT_TAIL = 4
 
     /** Values copied out of a buffer at a time. */
     private const val BATCH = 1024
@@ -66,12 +73,19 @@ internal object FloatText {
             "out: ${values.remaining()} values need up to ${maxLength(values.remaining())} bytes, but only ${out.size - pos} follow position $pos"
         }
         val batch = FloatArray(BATCH)
+        val end = values.limit()
+        val exactFrom = end - EXACT_TAIL
+        var i = values.position()
         var p = pos
-        forEachBatch(values, batch) { n, first ->
+        while (i < end) {
+            val n = minOf(BATCH, end - i)
+            values.get(i, batch, 0, n)
             for (j in 0 until n) {
-                if (j > 0 || !first) out[p++] = SPACE
-                p = FloatFormatter.format(batch[j], out, p)
+                val k = i + j
+                if (k > values.position()) out[p++] = SPACE
+                p = if (k < exactFrom) FloatFormatter.format(batch[j], out, p) else format(batch[j], out, p)
             }
+            i += n
         }
         return p
     }
@@ -107,8 +121,16 @@ internal object FloatText {
         }
     }
 
-    /** Writes [value] as `Float.toString` (JDK 19+) prints it into [out] at [pos]; returns the position after it. */
-    fun format(value: Float, out: ByteArray, pos: Int): Int = FloatFormatter.format(value, out, pos)
+    /**
+     * Writes [value] as `Float.toString` (JDK 19+) prints it into [out] at [pos]; returns the position after it.
+     * Nothing after the text changes (unlike [FloatFormatter.format], which this calls through a scratch array).
+     */
+    fun format(value: Float, out: ByteArray, pos: Int): Int {
+        val scratch = ByteArray(MAX_VALUE_LENGTH)
+        val length = FloatFormatter.format(value, scratch, 0)
+        System.arraycopy(scratch, 0, out, pos, length)
+        return pos + length
+    }
 
     /** Counts the whitespace-separated tokens without parsing them. */
     fun count(bytes: ByteArray): Int = TextScan.count(bytes, 0, bytes.size)

@@ -15,6 +15,9 @@ internal class ModelSnapshot private constructor(
     val modelClass: String,
     private val configJson: String?,
     private val variables: List<VariableValue>,
+    /** Nanoseconds of [take]: its session run, and copying the tensors into host buffers (see [dev.ckpt.SavePointEvent]). */
+    val fetchNanos: Long = 0,
+    val copyNanos: Long = 0,
 ) {
     /** Number of floats held. */
     val floatCount: Long get() = variables.sumOf { it.size().toLong() }
@@ -44,9 +47,10 @@ internal class ModelSnapshot private constructor(
         fun take(model: GraphTrainableModel, kind: CheckpointKind, configJson: String?): ModelSnapshot {
             val full = kind == CheckpointKind.FULL
             require(!full || configJson != null) { "a full checkpoint needs the model configuration" }
-            val values = KotlinDlAccess.readVariables(model, full)
+            val phases = LongArray(2)
+            val values = KotlinDlAccess.readVariables(model, full, phases)
             values.forEach { NativeLayout.requireFileSafe(it.name()) }
-            return ModelSnapshot(kind, ModelType.nameOf(model), if (full) configJson else null, values)
+            return ModelSnapshot(kind, ModelType.nameOf(model), if (full) configJson else null, values, phases[0], phases[1])
         }
 
         /** The model configuration as the exact JSON text KotlinDL's `save` writes; it does not change while training. */

@@ -10,7 +10,7 @@ final class ValueFormatter {
     /** Python's {@code str()} of a value already classified by {@link #kindOf}. */
     static String str(Object value) {
         if (value instanceof Double) {
-            return FloatText.repr((Double) value);
+            return PythonFloatFormat.repr((Double) value);
         }
         return value.toString();
     }
@@ -156,7 +156,7 @@ final class ValueFormatter {
             code = 'g';
         }
         boolean upper = code == 'E' || code == 'F' || code == 'G';
-        String text = FloatText.toText(value, Character.toLowerCase(code), precision, upper, spec.alternate,
+        String text = PythonFloatFormat.toText(value, Character.toLowerCase(code), precision, upper, spec.alternate,
                 addDotZero, spec.noNegZero);
         if (percent) {
             text = text + "%";

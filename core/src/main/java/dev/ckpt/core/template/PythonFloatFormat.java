@@ -5,12 +5,14 @@ import java.math.MathContext;
 import java.math.RoundingMode;
 
 /**
- * CPython's {@code PyOS_double_to_string} for the codes e, f, g and r (repr): digits are rounded
+ * Python-style text of a double for templates ({@code {val_loss:.4f}}, {@code {x}}): CPython's
+ * {@code PyOS_double_to_string} for the codes e, f, g and r (repr): digits are rounded
  * half-even on the exact binary value, and repr uses the shortest digit string that reads back to
- * the same double.
+ * the same double. (Not the variable files' float text: that is {@code dev.ckpt.kotlindl.FloatText} in dsl,
+ * which prints Java's {@code Float.toString}.)
  */
-final class FloatText {
-    private FloatText() {
+final class PythonFloatFormat {
+    private PythonFloatFormat() {
     }
 
     /** Decimal digits without trailing zeros (at least one digit) and the decimal point position. */
