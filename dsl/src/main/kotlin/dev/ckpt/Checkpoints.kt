@@ -4,6 +4,7 @@ import dev.ckpt.core.policy.CheckpointPolicy
 import dev.ckpt.core.policy.Retention
 import dev.ckpt.storage.FileRunStore
 import dev.ckpt.storage.RunReader
+import dev.ckpt.storage.RunScan
 import dev.ckpt.storage.RunStore
 import dev.ckpt.storage.RunStores
 import java.io.IOException
@@ -174,6 +175,33 @@ public class Checkpoints private constructor(private val reader: RunReader) {
         @Throws(IOException::class)
         public fun prune(directory: Path, retention: Retention, dryRun: Boolean = false): PruneReport =
             Pruning.prune(FileRunStore(directory), retention, dryRun)
+
+        /**
+         * Every run under [root] (a local directory, or an `s3://` prefix), at any depth, read from their manifests
+         * alone: grouped by monitored metric and direction, best first; damaged runs listed apart, never hiding the
+         * others. `docs/runs.md` describes what each state means.
+         *
+         * ```kotlin
+         * val runs = Checkpoints.runs("runs/sweep")
+         * runs.groups.forEach { g -> g.runs.forEach { println("${g.label} ${it.path} ${it.state} ${it.bestValue}") } }
+         * val best = runs.best().open().best()
+         * ```
+         *
+         * It opens no checkpoint and takes no lock (it asks whether a writer holds each run). On S3 it lists the
+         * prefix once (one request per 1,000 keys) and reads each manifest with one GET, in parallel.
+         *
+         * @throws java.nio.file.NoSuchFileException when a local [root] is not a directory
+         * @throws IllegalArgumentException when an `s3://` root is malformed
+         * @throws S3SetupException when an `s3://` root is listed without `dev.ckpt:ckpt-s3` on the class path, or S3 is not set up
+         */
+        @JvmStatic
+        @Throws(IOException::class)
+        public fun runs(root: String): RunList = RunScan.list(root)
+
+        /** [runs] under the local directory [root]. */
+        @JvmStatic
+        @Throws(IOException::class)
+        public fun runs(root: Path): RunList = RunScan.list(root)
 
         /** The storage of the run at [location]: every entry point that takes a location string goes through [RunStores]. */
         internal fun storeAt(location: String): RunStore = RunStores.open(location)

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.function.Consumer;
 import dev.ckpt.kotlindl.Digits;
 import org.jetbrains.kotlinx.dl.api.core.GraphTrainableModel;
@@ -167,5 +168,21 @@ class JavaApiTest {
         assertEquals(Duration.ofSeconds(25), options.getStopDeadline());
         assertEquals(SaveErrorAction.STOP, options.getOnSaveError());
         assertTrue(options.getAsync());
+    }
+
+    @Test
+    void javaCallerListsRunsUnderARootWithTheDamagedApartAndAskingForTheBestFailsWhenNoneHasOne() throws IOException {
+        java.nio.file.Files.createDirectories(dir.resolve("sweep/broken"));
+        java.nio.file.Files.writeString(dir.resolve("sweep/broken/manifest.json"), "{ torn");
+        RunList runs = Checkpoints.runs(dir.resolve("sweep"));
+        assertEquals(List.of("broken"), runs.getDamaged().stream().map(RunSummary::getPath).toList());
+        assertEquals(RunState.DAMAGED, runs.getAll().get(0).getState());
+        assertEquals(List.of(), runs.getGroups());
+        NoSuchElementException none = assertThrows(NoSuchElementException.class, () -> {
+            RunSummary winner = runs.best("val_accuracy");
+            Checkpoint best = winner.open().best();
+            System.out.println(best.getLocation());
+        });
+        assertTrue(none.getMessage().startsWith("no run monitoring val_accuracy under "), none.getMessage());
     }
 }

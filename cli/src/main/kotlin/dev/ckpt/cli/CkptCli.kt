@@ -16,8 +16,8 @@ import java.nio.file.NoSuchFileException
 import java.util.concurrent.Callable
 
 /**
- * The `ckpt` command line: `ls`, `show`, `best`, `verify`, `prune` and `plot` on a run, through the same storage
- * code as the library ([dev.ckpt.Checkpoints]).
+ * The `ckpt` command line: `ls`, `show`, `best`, `verify`, `prune` and `plot` on a run, and `runs` under a root,
+ * through the same storage code as the library ([dev.ckpt.Checkpoints]).
  *
  * ```kotlin
  * val code = CkptCli.run(arrayOf("ls", "runs/digits", "--json"), System.out, System.err)
@@ -78,7 +78,10 @@ public object CkptCli {
     @Command(
         name = "ckpt",
         description = ["Inspect and maintain ckpt runs: the directories holding a manifest.json."],
-        subcommands = [LsCommand::class, ShowCommand::class, BestCommand::class, VerifyCommand::class, PruneCommand::class, PlotCommand::class],
+        subcommands = [
+            LsCommand::class, ShowCommand::class, BestCommand::class, VerifyCommand::class, PruneCommand::class, PlotCommand::class,
+            RunsCommand::class,
+        ],
         mixinStandardHelpOptions = false,
         usageHelpAutoWidth = true,
         footerHeading = "%nExit codes:%n",

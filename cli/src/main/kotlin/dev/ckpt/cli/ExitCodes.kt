@@ -19,10 +19,13 @@ public object ExitCodes {
     /** A bad option or argument: unknown option, missing RUN, `--out` not .png/.svg, an unknown metric, a count below 1. */
     public const val USAGE: Int = 2
 
-    /** Not found: no run at RUN, no such checkpoint, no best checkpoint, no metric history. */
+    /** Not found: no run at RUN (no directory at ROOT), no such checkpoint, no best checkpoint, no metric history. */
     public const val NOT_FOUND: Int = 3
 
-    /** The run's `manifest.json` (or a `checkpoint.json` or `history.jsonl` the command needs) is malformed, unsupported or unsafe. */
+    /**
+     * The run's `manifest.json` (or a `checkpoint.json` or `history.jsonl` the command needs) is malformed, unsupported or
+     * unsafe; for `runs`, a run under ROOT is (the others are listed first).
+     */
     public const val CORRUPT_RUN: Int = 4
 
     /** prune: a writer (a training) holds the run's lock. */

@@ -32,7 +32,7 @@ import java.util.Locale
  *
  * Loss-like metrics (`loss`, `val_loss`, names ending in `loss`) and the others get their own y axis when both
  * are drawn. It renders off-screen (no window, works headless) and replaces [out] in one rename. It deliberately
- * draws one run per chart and no batch-level curves: the history holds epoch ends.
+ * draws no batch-level curves: the history holds epoch ends.
  */
 public object HistoryChart {
     /** The metrics drawn when none are named: the run's monitored metric and `loss`, those of them it logged. */
@@ -70,6 +70,81 @@ public object HistoryChart {
         }
         replace(out, bytes.toByteArray())
         return out
+    }
+
+    /**
+     * Writes one [metric] of several [runs] on one chart to [out] (`.png` or `.svg`): one line per run, named by its
+     * directory, and each run's best checkpoint marked on its line. Returns [out].
+     *
+     * ```kotlin
+     * HistoryChart.writeRuns(listOf(Checkpoints.open("runs/sweep/lr-0.01"), Checkpoints.open("runs/sweep/lr-0.1")), "val_accuracy", Path.of("sweep.png"))
+     * ```
+     *
+     * @throws IllegalArgumentException when [out] is neither `.png` nor `.svg`, or [metric] is in no run's history
+     * @throws NoSuchElementException when a run has no metric history
+     */
+    @JvmStatic
+    @JvmOverloads
+    @Throws(IOException::class)
+    public fun writeRuns(runs: List<Checkpoints>, metric: String, out: Path, width: Int = 1000, height: Int = 600): Path {
+        val format = Format.of(out)
+        require(width in 200..10_000 && height in 150..10_000) { "chart size must be 200..10000 x 150..10000 pixels, got ${width}x$height" }
+        val chart = runsChart(runs, metric, width, height)
+        val bytes = ByteArrayOutputStream()
+        when (format) {
+            Format.PNG -> BitmapEncoder.saveBitmap(chart, bytes, BitmapEncoder.BitmapFormat.PNG)
+            Format.SVG -> VectorGraphicsEncoder.saveVectorGraphic(chart, bytes, VectorGraphicsEncoder.VectorGraphicsFormat.SVG)
+        }
+        replace(out, bytes.toByteArray())
+        return out
+    }
+
+    /** The series names of [runs]: each run's directory name, or its whole location where two names are the same. */
+    internal fun runNames(runs: List<Checkpoints>): List<String> {
+        val short = runs.map { it.location.trimEnd('/').substringAfterLast('/').substringAfterLast('\\').ifEmpty { it.location } }
+        return runs.mapIndexed { i, run -> if (short.count { it == short[i] } > 1) run.location else short[i] }
+    }
+
+    internal fun runsChart(runs: List<Checkpoints>, metric: String, width: Int, height: Int): XYChart {
+        val histories = runs.map { run ->
+            run.history().ifEmpty {
+                throw NoSuchElementException(
+                    "run ${run.location} has no metric history (history.jsonl): it was written before ckpt recorded one, or no epoch has ended yet",
+                )
+            }
+        }
+        require(histories.any { h -> h.any { metric in it.metrics } }) {
+            "metric '$metric' is in the history of none of the runs; logged metrics: ${histories.flatMap { loggedMetrics(it) }.distinct().joinToString(", ")}"
+        }
+        val chart = XYChart(width, height)
+        chart.title = "$metric per epoch, ${runs.size} runs (best checkpoint of each marked)"
+        chart.xAxisTitle = "epoch"
+        chart.yAxisTitle = metric
+        style(chart, histories.maxOf { h -> h.maxOf { it.epoch } })
+        val names = runNames(runs)
+        for ((i, run) in runs.withIndex()) {
+            // A resumed run trains the epochs after its latest checkpoint again: the last record of an epoch counts.
+            val byEpoch = histories[i].associateBy { it.epoch }.toSortedMap()
+            val points = byEpoch.values.mapNotNull { r -> r.metrics[metric]?.takeIf { it.isFinite() }?.let { r.epoch to it } }
+            if (points.isEmpty()) continue
+            val color = LINE_COLORS[i % LINE_COLORS.size]
+            val best = run.bestOrNull()
+            val bestY = best?.let { byEpoch[it.epoch]?.metrics?.get(metric)?.takeIf { y -> y.isFinite() } }
+            val label = names[i] + (if (best != null && bestY != null) " (best ${best.path}, epoch ${best.epoch})" else "")
+            val line = chart.addSeries(label, points.map { it.first.toDouble() }.toDoubleArray(), points.map { it.second }.toDoubleArray())
+            line.xySeriesRenderStyle = XYSeries.XYSeriesRenderStyle.Line
+            line.marker = SeriesMarkers.NONE
+            line.lineColor = color
+            line.lineStyle = BasicStroke(2.2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND)
+            if (best != null && bestY != null) {
+                val mark = chart.addSeries("${names[i]} best", doubleArrayOf(best.epoch.toDouble()), doubleArrayOf(bestY))
+                mark.xySeriesRenderStyle = XYSeries.XYSeriesRenderStyle.Scatter
+                mark.marker = Mark.BEST.marker
+                mark.markerColor = color
+                mark.isShowInLegend = false
+            }
+        }
+        return chart
     }
 
     /** The names the history logged, in first-seen order. */

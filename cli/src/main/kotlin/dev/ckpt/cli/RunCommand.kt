@@ -17,16 +17,10 @@ import java.io.PrintWriter
 import java.util.Locale
 import java.util.concurrent.Callable
 
-/** What every command shares: the RUN argument, `--json`, `--help`, the streams, and opening the run. */
-internal abstract class RunCommand : Callable<Int> {
+/** What every command shares: `--json`, `--help`, the streams, printing JSON and warnings. */
+internal abstract class CliCommand : Callable<Int> {
     @Spec
     lateinit var spec: CommandSpec
-
-    @Parameters(
-        index = "0", paramLabel = "RUN",
-        description = ["The run: the directory holding manifest.json (or an s3:// location: settings in docs/storage.md, 'Checkpoints on S3')."],
-    )
-    lateinit var run: String
 
     @Option(names = ["--json"], description = ["Print JSON for scripts instead of text."])
     var json: Boolean = false
@@ -37,9 +31,6 @@ internal abstract class RunCommand : Callable<Int> {
     protected val out: PrintWriter get() = spec.commandLine().out
     protected val err: PrintWriter get() = spec.commandLine().err
 
-    /** The run, read through the library: a missing run or a damaged manifest fails as [Checkpoints.open] does. */
-    protected fun open(): Checkpoints = Checkpoints.open(run)
-
     protected fun printJson(element: JsonElement) {
         out.println(Text.json.encodeToString(JsonElement.serializer(), element))
     }
@@ -48,6 +39,18 @@ internal abstract class RunCommand : Callable<Int> {
     protected fun warn(message: String) {
         err.println("${CkptCli.name(spec.commandLine())}: ${Text.oneLine(message)}")
     }
+}
+
+/** What the commands on one run share: the RUN argument and opening the run. */
+internal abstract class RunCommand : CliCommand() {
+    @Parameters(
+        index = "0", paramLabel = "RUN",
+        description = ["The run: the directory holding manifest.json (or an s3:// location: settings in the README, 'Checkpoints on S3')."],
+    )
+    lateinit var run: String
+
+    /** The run, read through the library: a missing run or a damaged manifest fails as [Checkpoints.open] does. */
+    protected fun open(): Checkpoints = Checkpoints.open(run)
 
     /** The monitored metric and its direction, as the run's policy recorded them: `val_accuracy (max)`. */
     protected fun monitorText(run: Checkpoints): String? {

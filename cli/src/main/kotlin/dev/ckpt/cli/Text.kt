@@ -63,3 +63,6 @@ internal object Text {
         }
     }
 }
+
+/** `1 checkpoint`, `3 checkpoints`: a count with its noun. */
+internal fun count(n: Int, noun: String): String = "$n $noun" + if (n == 1) "" else "s"

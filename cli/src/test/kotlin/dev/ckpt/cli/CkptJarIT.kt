@@ -68,6 +68,21 @@ class CkptJarIT : FunSpec({
         }
     }
 
+    test("runs through the jar lists a local root as it does in process: the runs, the foreign directory left out") {
+        val root = Files.createTempDirectory("jar-runs")
+        run.toFile().copyRecursively(root.resolve("a/digits").toFile())
+        run.toFile().copyRecursively(root.resolve("b").toFile())
+        Files.createDirectories(root.resolve("notes"))
+        Files.writeString(root.resolve("notes/plan.txt"), "not a run")
+        val child = ckptJar("runs", root.toString())
+        withClue(child) {
+            child.exit shouldBe 0
+            child.err shouldBe ""
+            child.out shouldBe ckpt("runs", root.toString()).out
+            child.out.lines()[0] shouldBe "runs under $root: 2 runs"
+        }
+    }
+
     test("a run that another process is training: prune exits 5 naming the holder; ls and verify read what is committed") {
         LiveRun(Files.createTempDirectory("jar-live").resolve("digits")).start().use { live ->
             val before = contents(live.dir)
@@ -81,6 +96,13 @@ class CkptJarIT : FunSpec({
             listed.exit shouldBe 0
             listed.out shouldContain "\"path\": \"e02\""
             ckptJar("verify", live.dir.toString()).exit shouldBe 0
+            // Another process holds the run's OS lock: the child sees it through run.lock, not through a registry.
+            val runs = ckptJar("runs", live.dir.parent.toString(), "--json")
+            withClue(runs) {
+                runs.exit shouldBe 0
+                runs.out shouldContain "\"state\": \"training\""
+                runs.out shouldContain "\"writer\": \"pid ${ProcessHandle.current().pid()}"
+            }
         }
     }
 })

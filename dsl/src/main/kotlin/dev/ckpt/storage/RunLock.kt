@@ -6,6 +6,7 @@ import java.nio.ByteBuffer
 import java.nio.channels.FileChannel
 import java.nio.channels.FileLock
 import java.nio.channels.OverlappingFileLockException
+import java.nio.file.Files
 import java.nio.file.LinkOption
 import java.nio.file.Path
 import java.nio.file.StandardOpenOption
@@ -62,6 +63,28 @@ internal class RunLock private constructor(
             } catch (e: Throwable) {
                 held.remove(key)
                 throw e
+            }
+        }
+
+        /**
+         * Who holds the run in [root] now (the owner text the writer recorded, or a description when it recorded
+         * none), or null when no writer does. Listing runs asks this; it never blocks.
+         *
+         * A lock held in this JVM is answered from [held] without opening `run.lock`: closing any channel on a file
+         * releases every lock this JVM holds on it. Otherwise it takes a shared lock on `run.lock` for an instant,
+         * so a writer that tries to lock the run in that instant is refused as if another writer held it.
+         */
+        fun heldBy(root: Path): String? {
+            val file = root.resolve(LOCK_FILE)
+            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) return null
+            if (root.toRealPath() in held) return "a writer in this process"
+            return FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS).use { channel ->
+                val lock = try {
+                    channel.tryLock(0, Long.MAX_VALUE, true)
+                } catch (e: OverlappingFileLockException) {
+                    null
+                }
+                if (lock == null) readHolder(channel) ?: "another process" else null.also { lock.release() }
             }
         }
 

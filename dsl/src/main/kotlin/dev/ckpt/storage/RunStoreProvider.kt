@@ -30,4 +30,13 @@ public interface RunStoreProvider {
      */
     @Throws(IOException::class)
     public fun open(location: String): RunStore
+
+    /**
+     * Every run under [root] (a prefix of this kind), from their manifests alone: what `Checkpoints.runs` answers.
+     *
+     * @throws IllegalArgumentException when [root] is not a valid location of this kind
+     * @throws IOException when the listing fails (for S3, a [dev.ckpt.S3SetupException] when it is not set up)
+     */
+    @Throws(IOException::class)
+    public fun runs(root: String): dev.ckpt.RunList
 }

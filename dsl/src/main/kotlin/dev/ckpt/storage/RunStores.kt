@@ -37,6 +37,10 @@ internal object RunStores {
         return provider.open(location)
     }
 
+    /** Every run under [root]: a provider's prefix (`s3://`) goes to it, anything else is a local directory tree. */
+    @Throws(java.io.IOException::class)
+    fun runs(root: String): dev.ckpt.RunList = providerFor(root)?.runs(root) ?: RunScan.list(Path.of(root))
+
     /** Where [open] would put the run at [location], for messages and `runLocation`; does no I/O. */
     fun location(location: String, base: Path = Path.of("")): String {
         val provider = providerFor(location) ?: return FileRunStore(base.resolve(location)).location

@@ -140,6 +140,11 @@ internal class S3Objects(private val client: S3Client, val bucket: String) {
         client.listObjectsV2Paginator { it.bucket(bucket).prefix(prefix) }.contents().map { it.key() }.filter { !it.endsWith("/") }
     }
 
+    /** [list], with each key's last-modified time (for listing runs: a commit marker's age). */
+    fun listTimed(prefix: String): List<Pair<String, java.time.Instant>> = call("LIST", "$prefix*") {
+        client.listObjectsV2Paginator { it.bucket(bucket).prefix(prefix) }.contents().filter { !it.key().endsWith("/") }.map { it.key() to it.lastModified() }
+    }
+
     /** Whether any key (other than a folder placeholder) starts with [prefix]. */
     fun any(prefix: String): Boolean = call("LIST", "$prefix*") {
         client.listObjectsV2Paginator { it.bucket(bucket).prefix(prefix).maxKeys(100) }.contents().any { !it.key().endsWith("/") }

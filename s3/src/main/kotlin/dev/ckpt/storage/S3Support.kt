@@ -42,6 +42,8 @@ public class S3StoreProvider : RunStoreProvider {
     override fun canonical(location: String): String = S3Location.parse(location).toString()
 
     override fun open(location: String): RunStore = S3Support.store(location)
+
+    override fun runs(root: String): dev.ckpt.RunList = S3RunScan.list(S3Support.store(root) as S3RunStore)
 }
 
 /** Builds stores with clients from the SDK's standard configuration chain, over the JDK's URLConnection. */

@@ -4,6 +4,8 @@ import dev.ckpt.Checkpoint;
 import dev.ckpt.CheckpointCallback;
 import dev.ckpt.Checkpoints;
 import dev.ckpt.Ckpt;
+import dev.ckpt.RunList;
+import dev.ckpt.RunSummary;
 import dev.ckpt.core.policy.SaveFrequency;
 import java.io.IOException;
 import java.util.List;
@@ -17,8 +19,8 @@ import org.jetbrains.kotlinx.dl.api.core.optimizer.Adam;
 import org.jetbrains.kotlinx.dl.dataset.Dataset;
 
 /**
- * The Java examples of docs/resume.md (DocSnippetsSpec compares each region with its block). Compiled only: one
- * needs a Functional model, the other a run killed inside an epoch.
+ * The Java examples of docs/resume.md and docs/runs.md (DocSnippetsSpec compares each region with its block).
+ * Compiled only: they need a Functional model, a run killed inside an epoch, or a sweep.
  */
 final class DocsJava {
     private DocsJava() {
@@ -47,5 +49,15 @@ final class DocsJava {
         TrainingHistory history = saver.fit(model, train, valid, 10, 32, 64, List.of());
         // endregion
         return history;
+    }
+
+    /** Listing a sweep from Java: the best run of the val_accuracy group, and its best checkpoint. */
+    static Checkpoint runsFromJava() throws IOException {
+        // region runs
+        RunList runs = Checkpoints.runs("runs/sweep");
+        RunSummary winner = runs.best("val_accuracy");
+        Checkpoint best = winner.open().best();
+        // endregion
+        return best;
     }
 }

@@ -80,3 +80,17 @@ internal fun onS3(): Pair<CheckpointCallback, Checkpoint> {
     // endregion
     return saver to best
 }
+
+/** docs/runs.md: every run under a root, grouped and ranked, the best across them opened. */
+internal fun runsFromCode(): Checkpoint {
+    // region runs
+    val runs = Checkpoints.runs("runs/sweep")              // or "s3://bucket/sweeps/lr"
+    for (group in runs.groups) {                           // one group per monitor and direction
+        println(group.label)                               // "val_accuracy (max)"
+        group.runs.forEach { println("  ${group.rankOf(it)} ${it.path} ${it.state} ${it.bestValue} ${it.bestPath}") }
+    }
+    runs.damaged.forEach { println("damaged: ${it.path}: ${it.problem}") }
+    val best = runs.best().open().best()                   // the best run's best checkpoint
+    // endregion
+    return best
+}
