@@ -15,6 +15,7 @@ import dev.ckpt.storage.S3RunScan
 import java.nio.file.Files
 import java.nio.file.Path
 import java.time.Instant
+import kotlin.system.exitProcess
 
 /**
  * Listing many runs (`Checkpoints.runs`) against the loop a user writes without it (open each run, as
@@ -25,7 +26,7 @@ import java.time.Instant
  *
  * Not a test. Run from the repository root (arguments: local runs, S3 runs, rounds; defaults 1000 200 5):
  * ```
- * mvn -B -q -pl dsl -am test-compile exec:exec -DskipBenchmarks=false -Dexec.mainClass=dev.ckpt.s3.RunsBenchmarkKt -Dbench.args="1000 200 5"
+ * mvn -B -q -pl s3 -am test-compile exec:exec -DskipS3Benchmark=false -Dexec.mainClass=dev.ckpt.s3.RunsBenchmarkKt -Dbench.args="1000 200 5"
  * ```
  */
 fun main(args: Array<String>) {
@@ -58,6 +59,7 @@ fun main(args: Array<String>) {
     println("S3Proxy, $s3Runs runs ($keys keys): Checkpoints.runs ${ms(scanned.first)} ms, ${listRequests.describe()}; " +
         "open each run ${ms(s3Opened.first)} ms, ${openRequests.describe()} (ratio %.2f)".format(s3Opened.first.toDouble() / scanned.first))
     root.toFile().deleteRecursively()
+    exitProcess(0) // S3Proxy's server threads would keep the JVM (and exec:exec) alive
 }
 
 /** Runs at two depths, so that the walk has directories without a manifest to pass through. */
