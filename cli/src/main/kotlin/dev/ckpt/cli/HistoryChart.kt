@@ -59,18 +59,8 @@ public object HistoryChart {
     @JvmStatic
     @JvmOverloads
     @Throws(IOException::class)
-    public fun write(run: Checkpoints, metrics: List<String>, out: Path, width: Int = 1000, height: Int = 600): Path {
-        val format = Format.of(out)
-        require(width in 200..10_000 && height in 150..10_000) { "chart size must be 200..10000 x 150..10000 pixels, got ${width}x$height" }
-        val chart = chart(run, metrics, width, height)
-        val bytes = ByteArrayOutputStream()
-        when (format) {
-            Format.PNG -> BitmapEncoder.saveBitmap(chart, bytes, BitmapEncoder.BitmapFormat.PNG)
-            Format.SVG -> VectorGraphicsEncoder.saveVectorGraphic(chart, bytes, VectorGraphicsEncoder.VectorGraphicsFormat.SVG)
-        }
-        replace(out, bytes.toByteArray())
-        return out
-    }
+    public fun write(run: Checkpoints, metrics: List<String>, out: Path, width: Int = 1000, height: Int = 600): Path =
+        render(out, width, height) { w, h -> chart(run, metrics, w, h) }
 
     /**
      * Writes one [metric] of several [runs] on one chart to [out] (`.png` or `.svg`): one line per run, named by its
@@ -86,10 +76,14 @@ public object HistoryChart {
     @JvmStatic
     @JvmOverloads
     @Throws(IOException::class)
-    public fun writeRuns(runs: List<Checkpoints>, metric: String, out: Path, width: Int = 1000, height: Int = 600): Path {
+    public fun writeRuns(runs: List<Checkpoints>, metric: String, out: Path, width: Int = 1000, height: Int = 600): Path =
+        render(out, width, height) { w, h -> runsChart(runs, metric, w, h) }
+
+    /** Checks [out]'s format and the size, then draws the chart [draw] builds into [out], replacing it whole. */
+    private fun render(out: Path, width: Int, height: Int, draw: (Int, Int) -> XYChart): Path {
         val format = Format.of(out)
         require(width in 200..10_000 && height in 150..10_000) { "chart size must be 200..10000 x 150..10000 pixels, got ${width}x$height" }
-        val chart = runsChart(runs, metric, width, height)
+        val chart = draw(width, height)
         val bytes = ByteArrayOutputStream()
         when (format) {
             Format.PNG -> BitmapEncoder.saveBitmap(chart, bytes, BitmapEncoder.BitmapFormat.PNG)
