@@ -7,8 +7,9 @@ import java.nio.file.Path
 
 /**
  * One checkpoint commit by the rename protocol: model files into a temporary sibling `.<name>.ckpt-tmp-<hex>`
- * (each hashed from the bytes in hand and flushed once), `checkpoint.json` last, every directory flushed once,
- * then one atomic rename into place. Overwriting a committed checkpoint first moves it aside to
+ * (each hashed from the bytes in hand), `checkpoint.json` last, then every file flushed once, all together
+ * through [flush] (so that the file system can group their journal commits), then every directory flushed once,
+ * then one atomic rename into place, which waits for every flush to have returned. Overwriting a committed checkpoint first moves it aside to
  * `.<name>.ckpt-bak-<hex>`; it is deleted only after the manifest records the new one, so every crash point
  * leaves the old or the new checkpoint recoverable.
  *
@@ -19,6 +20,7 @@ internal class FileCommit(
     private val target: Path,
     private val hook: (StorageStep) -> Unit,
     private val warn: (String) -> Unit,
+    private val flush: CommitFlush = CommitFlush.GROUPED,
 ) : PendingCommit {
     private val parent: Path = target.parent
     private val name: String = target.fileName.toString()
@@ -44,6 +46,7 @@ internal class FileCommit(
 
             hook(StorageStep.WRITE_FILES)
             val directories = linkedSetOf(dir)
+            val written = ArrayList<Path>(files.size + 1)
             val entries = files.map { file ->
                 val path = dir.resolve(file.path)
                 var p = path.parent
@@ -54,16 +57,20 @@ internal class FileCommit(
                 }
                 created.asReversed().forEach { Files.createDirectory(it); directories.add(it) }
                 val bytes = file.bytes()
-                Durable.writeNewFile(path, bytes)
+                writeUnflushed(path, bytes)
+                written.add(path)
                 FileEntry(file.path, bytes.size.toLong(), Durable.sha256(bytes))
             }.sortedBy { it.path }
 
             hook(StorageStep.WRITE_METADATA)
             val metadataBytes = metadata(entries)
-            Durable.writeNewFile(dir.resolve(METADATA_FILE), metadataBytes)
+            val metadataFile = dir.resolve(METADATA_FILE)
+            writeUnflushed(metadataFile, metadataBytes)
+            written.add(metadataFile)
 
             hook(StorageStep.SYNC_TEMP)
-            for (d in directories.reversed()) Durable.syncDirectory(d)
+            flush.files(written)
+            for (d in directories.reversed()) flush.directory(d)
 
             if (overwrite) {
                 hook(StorageStep.MOVE_OLD_ASIDE)
@@ -77,7 +84,7 @@ internal class FileCommit(
             placed = true
 
             hook(StorageStep.SYNC_PARENT)
-            Durable.syncDirectory(parent)
+            flush.directory(parent)
             this.metadata = metadataBytes
         } catch (e: Exception) {
             abandon(e)

@@ -15,9 +15,10 @@ import java.nio.file.StandardOpenOption
  * A run in a directory of any `java.nio.file` file system whose provider renames atomically (the default one,
  * Jimfs, ...): the rename protocol ([FileCommit]), `manifest.json` replaced by an atomic rename, `run.lock` held
  * with an OS file lock, crash leftovers cleaned by [FileRecovery]. Nothing outside [root] is read, written or
- * deleted, and no symbolic link inside it is followed.
+ * deleted, and no symbolic link inside it is followed. [flush] is how commits flush their files (all together on
+ * the shared flush threads unless a test or benchmark passes another).
  */
-internal class FileRunStore(root: Path) : RunStore {
+internal class FileRunStore(root: Path, private val flush: CommitFlush = CommitFlush.GROUPED) : RunStore {
     val root: Path = root.toAbsolutePath().normalize()
 
     override val location: String get() = root.toString()
@@ -100,7 +101,7 @@ internal class FileRunStore(root: Path) : RunStore {
     override fun hasAnything(): Boolean = Files.isDirectory(root)
 
     override fun commit(path: String, files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray, hook: (StorageStep) -> Unit): PendingCommit =
-        FileCommit(TargetChecks.ensureParents(root, path), hook, warnings).apply { run(files, metadata) }
+        FileCommit(TargetChecks.ensureParents(root, path), hook, warnings, flush).apply { run(files, metadata) }
 
     override fun readMetadata(path: String, sha256: String?): ByteArray? {
         val dir = locate(path, sha256)
