@@ -105,7 +105,7 @@ internal class CommitFlush(private val fsync: Fsync, private val pool: Executor?
     }
 
     companion object {
-        /** Threads flushing at once; measured in `docs/performance-flush.md` against 1, 2 and 8. */
+        /** Threads flushing at once; `docs/performance-flush.md` compares it with one by one, 2 and 8. */
         const val POOL_SIZE: Int = 4
 
         /** The shared flush threads: daemons, started on first use, gone after a minute without work. */
