@@ -9,9 +9,9 @@ import java.nio.file.Path
  * One checkpoint commit by the rename protocol: model files into a temporary sibling `.<name>.ckpt-tmp-<hex>`
  * (each hashed from the bytes in hand), `checkpoint.json` last, then every file flushed once, all together
  * through [flush] (so that the file system can group their journal commits), then every directory flushed once,
- * then one atomic rename into place, which waits for every flush to have returned. Overwriting a committed checkpoint first moves it aside to
- * `.<name>.ckpt-bak-<hex>`; it is deleted only after the manifest records the new one, so every crash point
- * leaves the old or the new checkpoint recoverable.
+ * then one atomic rename into place, which waits for every flush to have returned. Overwriting a committed
+ * checkpoint first moves it aside to `.<name>.ckpt-bak-<hex>`; it is deleted only after the manifest records the
+ * new one, so every crash point leaves the old or the new checkpoint recoverable.
  *
  * A failure before the rename removes the temporary directory and puts the old checkpoint back: nothing
  * changed. It never copies instead of renaming.
