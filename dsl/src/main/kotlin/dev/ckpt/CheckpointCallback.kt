@@ -111,6 +111,9 @@ public class CheckpointCallback internal constructor(
         }
     }
 
+    /** Snapshot arrays the running session took from its previous save instead of allocating (tests read it). */
+    internal fun reusedSnapshotArrays(): Long = (session ?: held)?.buffers?.reusedArrays() ?: 0L
+
     /**
      * The engine's counters and kept checkpoints as the training in progress sees them, or as the last one left
      * them (every save applied) once it ended; null before any training.
