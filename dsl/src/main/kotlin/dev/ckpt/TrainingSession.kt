@@ -57,8 +57,11 @@ internal class TrainingSession private constructor(
     private val kind = if (policy.saveWeightsOnly()) CheckpointKind.WEIGHTS else CheckpointKind.FULL
     private val history = EpochHistory(writer, options.clock)
 
-    /** The snapshots' host arrays, handed back by the writer after each commit (internal: tests check the reuse). */
-    internal val buffers = SnapshotBuffers()
+    /**
+     * The snapshots' host arrays, handed back by the writer after each commit; null allocates new arrays at every
+     * save point (the benchmarks' comparison). Internal: tests check the reuse.
+     */
+    internal var buffers: SnapshotBuffers? = SnapshotBuffers()
 
     /**
      * A JVM exit while a save is in flight waits (a bounded time) for it, so that a finished save is not lost; one
