@@ -111,6 +111,9 @@ public class CheckpointCallback internal constructor(
         }
     }
 
+    /** Snapshot arrays the running session took from its previous save instead of allocating (tests read it). */
+    internal fun reusedSnapshotArrays(): Long = (session ?: held)?.buffers?.reusedArrays() ?: 0L
+
     /**
      * The engine's counters and kept checkpoints as the training in progress sees them, or as the last one left
      * them (every save applied) once it ended; null before any training.
@@ -125,6 +128,9 @@ public class CheckpointCallback internal constructor(
     /** Runs on the writer before each commit (tests use it to hold a save in flight). */
     internal var beforeCommit: ((String) -> Unit)? = null
 
+    /** False: every save point copies into new arrays instead of the previous snapshot's (benchmarks compare both). */
+    internal var reuseSnapshotArrays: Boolean = true
+
     override fun onTrainBegin() {
         held?.let { fixed ->
             check(fixed.isFor(Models.boundTo(this))) { "checkpoint callback: fit(model, ...) is training another model; pass this callback to one fit at a time" }
@@ -134,6 +140,7 @@ public class CheckpointCallback internal constructor(
         close()
         clearStop(Models.boundTo(this))
         session = TrainingSession.open(Models.boundTo(this), policy, options, messages, savedPaths, beforeCommit, stop)
+            .also { if (!reuseSnapshotArrays) it.buffers = null }
             .also { it.warnIfSlow(lastSaveNanos, previous = true) }
             .also { ResumingFit.warnIfRepeating(it.engineState(), messages) }
     }
@@ -224,6 +231,7 @@ public class CheckpointCallback internal constructor(
         }
         clearStop(model)
         val opened = TrainingSession.open(model, policy, options, messages, savedPaths, beforeCommit, stop)
+        if (!reuseSnapshotArrays) opened.buffers = null
         opened.warnIfSlow(lastSaveNanos, previous = true)
         held = opened
         try {

@@ -1,5 +1,6 @@
 package dev.ckpt
 
+import java.util.concurrent.ExecutionException
 import java.util.concurrent.ExecutorService
 import java.util.concurrent.Executors
 import java.util.concurrent.Future
@@ -62,13 +63,19 @@ internal sealed class SaveQueue<T : Any> : AutoCloseable {
             return f.get()
         }
 
+        /**
+         * An interrupted wait leaves the save in flight (it is still running on the writer): a later [await], such
+         * as the one closing the session, waits for it again instead of closing the run under a running commit.
+         */
         override fun await(): T? {
             val f = inFlight ?: return null
             val started = System.nanoTime()
             try {
-                return f.get()
-            } finally {
+                return f.get().also { inFlight = null }
+            } catch (e: ExecutionException) {
                 inFlight = null
+                throw e
+            } finally {
                 waitNanos += System.nanoTime() - started
             }
         }

@@ -124,6 +124,15 @@ final class KotlinDlAccess {
      * {@code phaseNanos[0]} and those of copying its tensors into host buffers in {@code phaseNanos[1]}.
      */
     static List<VariableValue> readVariables(GraphTrainableModel model, boolean includeOptimizer, long[] phaseNanos) {
+        return readVariables(model, includeOptimizer, phaseNanos, null);
+    }
+
+    /**
+     * As {@link #readVariables(GraphTrainableModel, boolean, long[])}, copying into {@code lease}'s arrays (the
+     * previous snapshot's, once released) instead of new ones when {@code lease} is not null.
+     */
+    static List<VariableValue> readVariables(GraphTrainableModel model, boolean includeOptimizer, long[] phaseNanos,
+                                             SnapshotBuffers.Lease lease) {
         requireReadable(model, includeOptimizer);
         List<Operand<Float>> variables = new ArrayList<>();
         for (KVariable v : layerVariables(model)) {
@@ -145,10 +154,11 @@ final class KotlinDlAccess {
             for (int i = 0; i < variables.size(); i++) {
                 Tensor<?> t = tensors.get(i);
                 long[] shape = t.shape();
-                FloatBuffer data = FloatBuffer.allocate(Math.toIntExact(VariableValue.elementCount(shape)));
+                int size = Math.toIntExact(VariableValue.elementCount(shape));
+                FloatBuffer data = lease == null ? FloatBuffer.allocate(size) : FloatBuffer.wrap(lease.array(i, size));
                 t.writeTo(data);
                 data.flip();
-                values.add(new VariableValue(variables.get(i).asOutput().op().name(), shape, data));
+                values.add(new VariableValue(variables.get(i).asOutput().op().name(), shape, data, lease));
             }
         } finally {
             for (Tensor<?> t : tensors) {

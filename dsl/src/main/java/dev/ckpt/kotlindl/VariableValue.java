@@ -21,6 +21,7 @@ final class VariableValue {
     private final String name;
     private final long[] shape;
     private final FloatBuffer values;
+    private final SnapshotBuffers.Lease lease;
 
     /**
      * @param name   TensorFlow operation name of the variable, for example {@code dense_1_dense_kernel}
@@ -28,6 +29,15 @@ final class VariableValue {
      * @param values row-major floats; exactly the product of {@code shape} of them remain in the buffer
      */
     VariableValue(String name, long[] shape, FloatBuffer values) {
+        this(name, shape, values, null);
+    }
+
+    /**
+     * As {@link #VariableValue(String, long[], FloatBuffer)}, over an array of {@code lease}: once the lease is
+     * released the array belongs to the next snapshot, and {@link #values()} refuses to read it.
+     */
+    VariableValue(String name, long[] shape, FloatBuffer values, SnapshotBuffers.Lease lease) {
+        this.lease = lease;
         this.name = Objects.requireNonNull(name, "name");
         this.shape = Objects.requireNonNull(shape, "shape").clone();
         long expected = elementCount(this.shape);
@@ -66,6 +76,10 @@ final class VariableValue {
 
     /** Read-only view of the floats, positioned at the first one. */
     FloatBuffer values() {
+        if (lease != null && lease.isReleased()) {
+            throw new IllegalStateException("variable " + name + ": its snapshot was released, so its floats may already"
+                    + " be the next snapshot's; read a snapshot before its writer releases it");
+        }
         return values.duplicate();
     }
 

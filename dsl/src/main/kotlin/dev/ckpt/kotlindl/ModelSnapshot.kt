@@ -18,6 +18,7 @@ internal class ModelSnapshot private constructor(
     /** Nanoseconds of [take]: its session run, and copying the tensors into host buffers (see [dev.ckpt.SavePointEvent]). */
     val fetchNanos: Long = 0,
     val copyNanos: Long = 0,
+    private val lease: SnapshotBuffers.Lease? = null,
 ) {
     /** Number of floats held. */
     val floatCount: Long get() = variables.sumOf { it.size().toLong() }
@@ -35,22 +36,41 @@ internal class ModelSnapshot private constructor(
         }
     }
 
+    /**
+     * Hands this snapshot's arrays to the next snapshot of the same [SnapshotBuffers]; its files cannot be read after
+     * this (reading one throws [IllegalStateException]). The writer calls it once its commit returned or failed.
+     */
+    fun release() {
+        lease?.release()
+    }
+
+    /** The host array holding the [index]-th variable when taken with [SnapshotBuffers], else null (tests check reuse). */
+    internal fun leasedArray(index: Int): FloatArray? = lease?.arrayAt(index)
+
     private fun format(v: VariableValue): ByteArray = FloatText.format(v.values())
 
     companion object {
         /**
          * Copies [model]'s layer variables and, for a [CheckpointKind.FULL] checkpoint, its optimizer variables, in
          * one session run. [configJson] is the model's configuration ([configurationOf]), needed for full checkpoints.
+         * With [buffers], the floats go into the arrays of the last [release]d snapshot taken from them (new arrays
+         * while that one is still being written), so a run's save points stop allocating after the first.
          *
          * @throws IllegalStateException if the model has no weights yet, or, for a full checkpoint, no optimizer state
          */
-        fun take(model: GraphTrainableModel, kind: CheckpointKind, configJson: String?): ModelSnapshot {
+        fun take(model: GraphTrainableModel, kind: CheckpointKind, configJson: String?, buffers: SnapshotBuffers? = null): ModelSnapshot {
             val full = kind == CheckpointKind.FULL
             require(!full || configJson != null) { "a full checkpoint needs the model configuration" }
             val phases = LongArray(2)
-            val values = KotlinDlAccess.readVariables(model, full, phases)
+            val lease = buffers?.lease()
+            val values = try {
+                KotlinDlAccess.readVariables(model, full, phases, lease)
+            } catch (e: Throwable) {
+                lease?.release() // nothing reads these arrays: the next snapshot may have them
+                throw e
+            }
             values.forEach { NativeLayout.requireFileSafe(it.name()) }
-            return ModelSnapshot(kind, ModelType.nameOf(model), if (full) configJson else null, values, phases[0], phases[1])
+            return ModelSnapshot(kind, ModelType.nameOf(model), if (full) configJson else null, values, phases[0], phases[1], lease)
         }
 
         /** The model configuration as the exact JSON text KotlinDL's `save` writes; it does not change while training. */

@@ -43,8 +43,11 @@ import kotlin.io.path.listDirectoryEntries
  * - `save`: of those background runs, the time the training thread spent per save (deciding, copying the
  *   variables, waiting for the previous save), from the callback's [dev.ckpt.SaveStats].
  * - `breakdown` (not in the default set): that time per save by phase — waiting for the previous save, deciding,
- *   the session run fetching the variables, copying them to host buffers, the rest of the snapshot, the hand-off
- *   to the writer — from the `dev.ckpt.SavePoint` JFR events of background fits recorded in this JVM.
+ *   the session run fetching the variables, copying them to host arrays, the rest of the snapshot, the hand-off
+ *   to the writer — from the `dev.ckpt.SavePoint` JFR events of background fits recorded in this JVM, with the
+ *   snapshot's arrays reused (the default) and allocated anew, side by side; the training thread's allocation per
+ *   save point; the writer's CPU time per save against an epoch's; the writer's profile by category from JFR
+ *   execution and native-method samples (see `SaveBreakdown.kt`).
  * - `writer`: one full checkpoint of the 2×512 MLP through ckpt's whole durable commit (format, hash, fsync of every
  *   file and directory, atomic rename, manifest) vs KotlinDL's `save` (no fsync) vs the disk's limit (the same bytes
  *   in the same number of files, each written and fsynced).
@@ -86,10 +89,10 @@ internal fun wideModel(): Sequential = Sequential.of(
 
 private fun millis(nanos: Long) = nanos / 1e6
 
-private fun median(values: List<Double>): Double = values.sorted()[values.size / 2]
+internal fun median(values: List<Double>): Double = values.sorted()[values.size / 2]
 
 /** Runs each contender once per round, in rotating order; returns each one's results, in contender order. */
-private fun <T> rounds(rounds: Int, warmup: Int, contenders: List<() -> T>): List<List<T>> {
+internal fun <T> rounds(rounds: Int, warmup: Int, contenders: List<() -> T>): List<List<T>> {
     val results = contenders.map { ArrayList<T>() }
     for (r in -warmup until rounds) {
         for (k in contenders.indices) {
@@ -150,51 +153,6 @@ private fun fitOverhead(base: Path, rounds: Int, perSave: Boolean) {
             "\"all waits\": those waits and train end's wait for the last save)")
         saveRows.forEach(::println)
     }
-}
-
-/**
- * (b) by phase: [rounds] background fits of each model (a full checkpoint every epoch, as in (a)) under a JFR
- * recording of the `dev.ckpt.SavePoint` events only; medians per save of each phase, over all saves of all rounds.
- */
-private fun saveBreakdown(base: Path, rounds: Int) {
-    val (train, valid) = Digits.train() to Digits.validation()
-    val phases = listOf("waitNanos" to "wait", "decideNanos" to "decide", "fetchNanos" to "fetch (run)", "copyNanos" to "copy",
-        "snapshotOtherNanos" to "snapshot rest", "handOffNanos" to "hand-off")
-    println()
-    println("(b) training-thread time per save by phase: background saves, a full checkpoint every epoch, $rounds fits of 10 epochs after 1 warm-up; median ms per save")
-    println(String.format("%-26s %6s", "model", "saves") + phases.joinToString("") { String.format(" %13s", it.second) } +
-        String.format(" %13s %9s", "sum", "floats"))
-    for ((label, newModel) in listOf<Pair<String, () -> Sequential>>("digits MLP (2,410)" to { Digits.newModel() }, "2x512 MLP (301,066)" to ::wideModel)) {
-        val events = ArrayList<jdk.jfr.consumer.RecordedEvent>()
-        for (r in -1 until rounds) {
-            val file = Files.createTempFile(base, "saves", ".jfr")
-            jdk.jfr.Recording().use { recording ->
-                recording.enable("dev.ckpt.SavePoint").withThreshold(java.time.Duration.ZERO)
-                recording.start()
-                newModel().use { model ->
-                    Digits.compile(model)
-                    val saver = checkpoint("breakdown-$r/e{epoch:02d}") {
-                        monitor = "val_loss"; keepBest = 3; keepLast = 1; directory = base
-                    }
-                    model.fit(train, valid, 10, 32, 64, listOf(saver))
-                }
-                recording.stop()
-                recording.dump(file)
-            }
-            val saves = jdk.jfr.consumer.RecordingFile.readAllEvents(file).filter { it.eventType.name == "dev.ckpt.SavePoint" && it.getBoolean("saved") }
-            check(saves.isNotEmpty()) { "no dev.ckpt.SavePoint events recorded in round $r" }
-            if (r >= 0) events += saves
-            Files.delete(file)
-        }
-        val medians = phases.map { (field, _) -> median(events.map { it.getDuration(field).toNanos() / 1e6 }) }
-        val sums = median(events.map { e -> phases.sumOf { e.getDuration(it.first).toNanos() } / 1e6 })
-        println(String.format("%-26s %6d", label, events.size) + medians.joinToString("") { String.format(" %13.3f", it) } +
-            String.format(" %13.3f %9d", sums, events.first().getLong("floatBytes") / 4))
-        @OptIn(kotlin.io.path.ExperimentalPathApi::class)
-        base.listDirectoryEntries("breakdown-*").forEach { it.deleteRecursively() }
-    }
-    println("  (sum: the median of each save's phases added up; wait: for the previous save, at the save point; fetch: the one")
-    println("  TensorFlow session run for all variables; copy: its tensors into host buffers; hand-off: to the background writer)")
 }
 
 private fun writerThroughput(base: Path, rounds: Int) {
