@@ -75,7 +75,7 @@ fun main(args: Array<String>) {
     }
 }
 
-private fun cpuModel(): String = runCatching {
+internal fun cpuModel(): String = runCatching {
     Files.readAllLines(Path.of("/proc/cpuinfo")).first { it.startsWith("model name") }.substringAfter(':').trim()
 }.getOrDefault("unknown")
 

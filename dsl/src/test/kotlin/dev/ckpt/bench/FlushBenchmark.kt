@@ -46,7 +46,7 @@ fun main(args: Array<String>) {
     val words = args.flatMap { it.split(' ', ',') }.filter { it.isNotBlank() }
     val rounds = words.firstOrNull { it.startsWith("rounds=") }?.substringAfter('=')?.toInt() ?: 9
     println("JVM ${System.getProperty("java.version")}, ${Runtime.getRuntime().availableProcessors()} processors, " +
-        "CPU ${flushCpuModel()}; $rounds rounds after 2 warm-up, medians")
+        "CPU ${cpuModel()}; $rounds rounds after 2 warm-up, medians")
     val base = Files.createTempDirectory(Path.of(System.getProperty("bench.dir", System.getProperty("java.io.tmpdir"))), "ckpt-flush")
     println("directory $base (file system ${Files.getFileStore(base).type()})")
     val notes = ArrayList<String>()
@@ -65,10 +65,6 @@ fun main(args: Array<String>) {
         base.deleteRecursively()
     }
 }
-
-private fun flushCpuModel(): String = runCatching {
-    Files.readAllLines(Path.of("/proc/cpuinfo")).first { it.startsWith("model name") }.substringAfter(':').trim()
-}.getOrDefault("unknown")
 
 /** Counts the flushes through the seam and spans their wall time, from the first start to the last end. */
 private class CountingFsync : Fsync {
@@ -142,7 +138,6 @@ private fun measure(base: Path, width: Int, kind: CheckpointKind, rounds: Int): 
         }
     }
 
-private fun median(values: List<Double>): Double = values.sorted()[values.size / 2]
 
 /** What flushing through a second open costs: opening and closing each of a checkpoint's files, median of [rounds]. */
 private fun reopenMillis(checkpoint: Path, rounds: Int): Double {

@@ -106,13 +106,9 @@ internal fun saveBreakdown(base: Path, rounds: Int, samplePeriod: Duration = Dur
 /** Machine, JDK, date and load: every table says under which conditions it was measured. */
 internal fun environment(): String {
     val load = runCatching { Files.readString(Path.of("/proc/loadavg")).split(' ').take(3).joinToString(" ") }.getOrDefault("unknown")
-    return "CPU ${cpuName()}, ${Runtime.getRuntime().availableProcessors()} processors, JDK ${System.getProperty("java.version")}, " +
+    return "CPU ${cpuModel()}, ${Runtime.getRuntime().availableProcessors()} processors, JDK ${System.getProperty("java.version")}, " +
         "${java.time.Instant.now().toString().substring(0, 16)}Z, load average $load (idle only if nothing else runs)"
 }
-
-private fun cpuName(): String = runCatching {
-    Files.readAllLines(Path.of("/proc/cpuinfo")).first { it.startsWith("model name") }.substringAfter(':').trim()
-}.getOrDefault("unknown")
 
 /** Reads the training thread's allocation counter around the saver's epoch end; the second also samples the writer's CPU. */
 private class AllocationProbe(private val before: AllocationProbe? = null, private val run: String = "") : Callback() {
