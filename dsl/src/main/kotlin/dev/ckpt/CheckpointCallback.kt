@@ -125,6 +125,9 @@ public class CheckpointCallback internal constructor(
     /** Runs on the writer before each commit (tests use it to hold a save in flight). */
     internal var beforeCommit: ((String) -> Unit)? = null
 
+    /** Whether unchanged variable files are taken from the previous checkpoint (benchmarks turn it off to compare). */
+    internal var reuseUnchanged: Boolean = true
+
     override fun onTrainBegin() {
         held?.let { fixed ->
             check(fixed.isFor(Models.boundTo(this))) { "checkpoint callback: fit(model, ...) is training another model; pass this callback to one fit at a time" }
@@ -133,7 +136,7 @@ public class CheckpointCallback internal constructor(
         }
         close()
         clearStop(Models.boundTo(this))
-        session = TrainingSession.open(Models.boundTo(this), policy, options, messages, savedPaths, beforeCommit, stop)
+        session = TrainingSession.open(Models.boundTo(this), policy, options, messages, savedPaths, beforeCommit, stop, reuseUnchanged)
             .also { it.warnIfSlow(lastSaveNanos, previous = true) }
             .also { ResumingFit.warnIfRepeating(it.engineState(), messages) }
     }
@@ -223,7 +226,7 @@ public class CheckpointCallback internal constructor(
                 "exception ended, call close() first)"
         }
         clearStop(model)
-        val opened = TrainingSession.open(model, policy, options, messages, savedPaths, beforeCommit, stop)
+        val opened = TrainingSession.open(model, policy, options, messages, savedPaths, beforeCommit, stop, reuseUnchanged)
         opened.warnIfSlow(lastSaveNanos, previous = true)
         held = opened
         try {

@@ -7,7 +7,8 @@ import java.nio.file.Path
 
 /**
  * One checkpoint commit by the rename protocol: model files into a temporary sibling `.<name>.ckpt-tmp-<hex>`
- * (each hashed from the bytes in hand and flushed once), `checkpoint.json` last, every directory flushed once,
+ * (each hashed from the bytes in hand and flushed once, or, when unchanged since the previous checkpoint, placed from
+ * it by [reuse]), `checkpoint.json` last, every directory flushed once,
  * then one atomic rename into place. Overwriting a committed checkpoint first moves it aside to
  * `.<name>.ckpt-bak-<hex>`; it is deleted only after the manifest records the new one, so every crash point
  * leaves the old or the new checkpoint recoverable.
@@ -19,6 +20,8 @@ internal class FileCommit(
     private val target: Path,
     private val hook: (StorageStep) -> Unit,
     private val warn: (String) -> Unit,
+    /** Places a file the previous checkpoint holds ([CheckpointFile.reuse]) at a path; null: write it instead. */
+    private val reuse: (ReusedFile, Path) -> FileEntry? = { _, _ -> null },
 ) : PendingCommit {
     private val parent: Path = target.parent
     private val name: String = target.fileName.toString()
@@ -53,9 +56,11 @@ internal class FileCommit(
                     p = p.parent
                 }
                 created.asReversed().forEach { Files.createDirectory(it); directories.add(it) }
-                val bytes = file.bytes()
-                Durable.writeNewFile(path, bytes)
-                FileEntry(file.path, bytes.size.toLong(), Durable.sha256(bytes))
+                file.reuse?.let { reuse(it, path) } ?: run {
+                    val bytes = file.bytes()
+                    Durable.writeNewFile(path, bytes)
+                    FileEntry(file.path, bytes.size.toLong(), Durable.sha256(bytes))
+                }
             }.sortedBy { it.path }
 
             hook(StorageStep.WRITE_METADATA)

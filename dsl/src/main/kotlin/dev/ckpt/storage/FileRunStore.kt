@@ -17,7 +17,7 @@ import java.nio.file.StandardOpenOption
  * with an OS file lock, crash leftovers cleaned by [FileRecovery]. Nothing outside [root] is read, written or
  * deleted, and no symbolic link inside it is followed.
  */
-internal class FileRunStore(root: Path) : RunStore {
+internal class FileRunStore(root: Path, val reuse: LocalReuse = LocalReuse()) : RunStore {
     val root: Path = root.toAbsolutePath().normalize()
 
     override val location: String get() = root.toString()
@@ -100,7 +100,11 @@ internal class FileRunStore(root: Path) : RunStore {
     override fun hasAnything(): Boolean = Files.isDirectory(root)
 
     override fun commit(path: String, files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray, hook: (StorageStep) -> Unit): PendingCommit =
-        FileCommit(TargetChecks.ensureParents(root, path), hook, warnings).apply { run(files, metadata) }
+        FileCommit(TargetChecks.ensureParents(root, path), hook, warnings, ::placeReused).apply { run(files, metadata) }
+
+    /** A hard link to (or a copy of) the file of the previous checkpoint, before anything moves it aside. */
+    private fun placeReused(source: ReusedFile, target: Path): FileEntry? =
+        reuse.place(SafeFiles.resolveInside(locate(source.checkpoint, source.checkpointSha256), source.entry.path), target, source.entry)
 
     override fun readMetadata(path: String, sha256: String?): ByteArray? {
         val dir = locate(path, sha256)
