@@ -6,6 +6,7 @@ import dev.ckpt.kotlindl.RawDigest
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
 import io.kotest.property.Arb
 import io.kotest.property.arbitrary.int
 import io.kotest.property.arbitrary.list
@@ -110,6 +111,26 @@ class FileReuseTest : FunSpec({
             store.reuse.counts.copied shouldBe 0
             Files.readAllBytes(file(box.run, "e02", "frozen.txt")) shouldBe FloatText.format(FloatBuffer.wrap(frozen))
             Checkpoints.open(box.run).all.single { it.path == "e02" }.verify() shouldBe dev.ckpt.CheckpointStatus.Ok
+        }
+    }
+
+    test("a previous file replaced by a symbolic link is not followed: the file is written anew, with a warning") {
+        DefaultSandbox().use { box ->
+            box.plantOutside()
+            val warnings = ArrayList<String>()
+            val store = FileRunStore(box.run)
+            RunWriter.open(store, "fp-1", FIXED_CLOCK, warn = { warnings += it }).use { w ->
+                w.save("e01", 1, files = model(1))
+                val previous = file(box.run, "e01", "frozen.txt")
+                Files.delete(previous)
+                Files.createSymbolicLink(previous, box.outside.resolve("passwd"))
+                w.save("e02", 2, files = model(2))
+            }
+            Files.isSymbolicLink(file(box.run, "e02", "frozen.txt")) shouldBe false
+            Files.readAllBytes(file(box.run, "e02", "frozen.txt")) shouldBe FloatText.format(FloatBuffer.wrap(frozen))
+            Files.readString(box.outside.resolve("passwd")) shouldBe "root:x:0:0"
+            store.reuse.counts.linked shouldBe 0
+            warnings.single() shouldContain "cannot be reused for frozen.txt"
         }
     }
 
