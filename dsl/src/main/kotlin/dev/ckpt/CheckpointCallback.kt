@@ -130,6 +130,8 @@ public class CheckpointCallback internal constructor(
 
     /** False: every save point copies into new arrays instead of the previous snapshot's (benchmarks compare both). */
     internal var reuseSnapshotArrays: Boolean = true
+    /** Whether unchanged variable files are taken from the previous checkpoint (benchmarks turn it off to compare). */
+    internal var reuseUnchanged: Boolean = true
 
     override fun onTrainBegin() {
         held?.let { fixed ->
@@ -139,7 +141,7 @@ public class CheckpointCallback internal constructor(
         }
         close()
         clearStop(Models.boundTo(this))
-        session = TrainingSession.open(Models.boundTo(this), policy, options, messages, savedPaths, beforeCommit, stop)
+        session = TrainingSession.open(Models.boundTo(this), policy, options, messages, savedPaths, beforeCommit, stop, reuseUnchanged)
             .also { if (!reuseSnapshotArrays) it.buffers = null }
             .also { it.warnIfSlow(lastSaveNanos, previous = true) }
             .also { ResumingFit.warnIfRepeating(it.engineState(), messages) }
@@ -230,7 +232,7 @@ public class CheckpointCallback internal constructor(
                 "exception ended, call close() first)"
         }
         clearStop(model)
-        val opened = TrainingSession.open(model, policy, options, messages, savedPaths, beforeCommit, stop)
+        val opened = TrainingSession.open(model, policy, options, messages, savedPaths, beforeCommit, stop, reuseUnchanged)
         if (!reuseSnapshotArrays) opened.buffers = null
         opened.warnIfSlow(lastSaveNanos, previous = true)
         held = opened

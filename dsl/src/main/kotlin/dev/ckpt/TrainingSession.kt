@@ -458,10 +458,12 @@ internal class TrainingSession private constructor(
             saved: MutableList<String>,
             beforeCommit: ((String) -> Unit)?,
             stop: StopControl,
+            reuseUnchanged: Boolean = true,
         ): TrainingSession {
             val names = LoggedNames(Models.metricNames(model))
             val writer = RunWriter.open(
                 options.store(policy), policy.fingerprint(), options.clock, log = messages::info, warn = messages::warnFromAnyThread,
+                reuse = reuseUnchanged,
             )
             try {
                 val engine = Resume.engineFor(policy, options, writer, model, messages)

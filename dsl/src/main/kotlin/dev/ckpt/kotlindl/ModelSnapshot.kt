@@ -26,13 +26,15 @@ internal class ModelSnapshot private constructor(
     /**
      * The checkpoint's files in KotlinDL 0.4.0's `JSON_CONFIG_CUSTOM_VARIABLES` layout, each formatted only when
      * its bytes are asked for: `modelConfig.json` (full checkpoints), `variableNames.txt`, one `.txt` per variable.
+     * Each variable's file carries the digest of its raw floats, so an unchanged variable (a frozen layer) can be
+     * taken from the previous checkpoint instead of formatted again.
      */
     fun files(): List<CheckpointFile> = buildList {
         configJson?.let { json -> add(CheckpointFile(NativeLayout.MODEL_CONFIG) { json.toByteArray(Charsets.UTF_8) }) }
         val names = buildString { variables.forEach { append(it.name()).append('\n') } }
         add(CheckpointFile(NativeLayout.VARIABLE_NAMES) { names.toByteArray(Charsets.UTF_8) })
         for (v in variables) {
-            add(CheckpointFile(NativeLayout.variableFile(v.name())) { format(v) })
+            add(CheckpointFile(NativeLayout.variableFile(v.name()), rawDigest = { RawDigest.of(v.values()) }) { format(v) })
         }
     }
 

@@ -7,11 +7,12 @@ import java.nio.file.Path
 
 /**
  * One checkpoint commit by the rename protocol: model files into a temporary sibling `.<name>.ckpt-tmp-<hex>`
- * (each hashed from the bytes in hand), `checkpoint.json` last, then every file flushed once, all together
- * through [flush] (so that the file system can group their journal commits), then every directory flushed once,
- * then one atomic rename into place, which waits for every flush to have returned. Overwriting a committed
- * checkpoint first moves it aside to `.<name>.ckpt-bak-<hex>`; it is deleted only after the manifest records the
- * new one, so every crash point leaves the old or the new checkpoint recoverable.
+ * (each hashed from the bytes in hand, or, when unchanged since the previous checkpoint, placed from it by [reuse]),
+ * `checkpoint.json` last, then every written file flushed once, all together through [flush] (so that the file
+ * system can group their journal commits), then every directory flushed once, then one atomic rename into place,
+ * which waits for every flush to have returned. Overwriting a committed checkpoint first moves it aside to
+ * `.<name>.ckpt-bak-<hex>`; it is deleted only after the manifest records the new one, so every crash point
+ * leaves the old or the new checkpoint recoverable.
  *
  * A failure before the rename removes the temporary directory and puts the old checkpoint back: nothing
  * changed. It never copies instead of renaming.
@@ -21,6 +22,8 @@ internal class FileCommit(
     private val hook: (StorageStep) -> Unit,
     private val warn: (String) -> Unit,
     private val flush: CommitFlush = CommitFlush.GROUPED,
+    /** Places a file the previous checkpoint holds ([CheckpointFile.reuse]) at a path; null: write it instead. */
+    private val reuse: (ReusedFile, Path) -> FileEntry? = { _, _ -> null },
 ) : PendingCommit {
     private val parent: Path = target.parent
     private val name: String = target.fileName.toString()
@@ -56,10 +59,12 @@ internal class FileCommit(
                     p = p.parent
                 }
                 created.asReversed().forEach { Files.createDirectory(it); directories.add(it) }
-                val bytes = file.bytes()
-                writeUnflushed(path, bytes)
-                written.add(path)
-                FileEntry(file.path, bytes.size.toLong(), Durable.sha256(bytes))
+                file.reuse?.let { reuse(it, path) } ?: run {
+                    val bytes = file.bytes()
+                    writeUnflushed(path, bytes)
+                    written.add(path)
+                    FileEntry(file.path, bytes.size.toLong(), Durable.sha256(bytes))
+                }
             }.sortedBy { it.path }
 
             hook(StorageStep.WRITE_METADATA)

@@ -18,7 +18,11 @@ import java.nio.file.StandardOpenOption
  * deleted, and no symbolic link inside it is followed. [flush] is how commits flush their files (all together on
  * the shared flush threads unless a test or benchmark passes another).
  */
-internal class FileRunStore(root: Path, private val flush: CommitFlush = CommitFlush.GROUPED) : RunStore {
+internal class FileRunStore(
+    root: Path,
+    private val flush: CommitFlush = CommitFlush.GROUPED,
+    val reuse: LocalReuse = LocalReuse(),
+) : RunStore {
     val root: Path = root.toAbsolutePath().normalize()
 
     override val location: String get() = root.toString()
@@ -101,13 +105,27 @@ internal class FileRunStore(root: Path, private val flush: CommitFlush = CommitF
     override fun hasAnything(): Boolean = Files.isDirectory(root)
 
     override fun commit(path: String, files: List<CheckpointFile>, metadata: (List<FileEntry>) -> ByteArray, hook: (StorageStep) -> Unit): PendingCommit =
-        FileCommit(TargetChecks.ensureParents(root, path), hook, warnings, flush).apply { run(files, metadata) }
+        FileCommit(TargetChecks.ensureParents(root, path), hook, warnings, flush, ::placeReused).apply { run(files, metadata) }
+
+    /**
+     * A hard link to (or a copy of) the file of the previous checkpoint, before anything moves it aside; null (write
+     * it anew) when that checkpoint's directory no longer resolves safely, e.g. a symbolic link was planted in it.
+     */
+    private fun placeReused(source: ReusedFile, target: Path): FileEntry? {
+        val file = try {
+            SafeFiles.resolveInside(locate(source.checkpoint, source.checkpointSha256), source.entry.path)
+        } catch (e: CorruptRunException) {
+            warnings("${describe(source.checkpoint)} cannot be reused for ${source.entry.path} (${e.message}); ckpt writes the file anew")
+            return null
+        }
+        return reuse.place(file, target, source.entry)
+    }
 
     override fun readMetadata(path: String, sha256: String?): ByteArray? {
         val dir = locate(path, sha256)
         val file = SafeFiles.resolveInside(dir, METADATA_FILE)
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) return null
-        return Durable.readBounded(file, Durable.METADATA_LIMIT)
+        return missingIfGone { Durable.readBounded(file, Durable.METADATA_LIMIT) }
     }
 
     override fun readFile(path: String, sha256: String, file: String): ByteArray =

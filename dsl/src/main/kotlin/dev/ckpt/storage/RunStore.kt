@@ -136,9 +136,24 @@ public interface PendingCommit {
     public fun abandon(failure: Exception)
 }
 
-/** One model file of a checkpoint: its path inside the checkpoint and a source of its bytes, produced when written. */
+/**
+ * One model file of a checkpoint: its path inside the checkpoint and a source of its bytes, produced when written.
+ *
+ * [rawDigest], when given, digests what determines the bytes (a variable's raw floats) far more cheaply than
+ * producing them: [RunWriter] compares it with the previous commit's to set [reuse], and a store that can then links
+ * or copies that file instead of calling [bytes]. A store that cannot ignores [reuse] and writes [bytes].
+ */
 @InternalCkptApi
-public class CheckpointFile(public val path: String, public val bytes: () -> ByteArray) {
+public class CheckpointFile(
+    public val path: String,
+    public val rawDigest: (() -> String)? = null,
+    /** The same file in the run's previous committed checkpoint, holding exactly the bytes [bytes] would produce. */
+    public val reuse: ReusedFile? = null,
+    public val bytes: () -> ByteArray,
+) {
+    /** This file, to be taken from [source] rather than written. */
+    public fun reusing(source: ReusedFile): CheckpointFile = CheckpointFile(path, rawDigest, source, bytes)
+
     override fun toString(): String = "CheckpointFile($path)"
 }
 

@@ -51,6 +51,10 @@ internal class RunChange(
  * }
  * ```
  *
+ * Unchanged files: a file whose raw digest ([CheckpointFile.rawDigest]) equals the same file's in the checkpoint this
+ * writer committed last is handed to the store as [CheckpointFile.reuse] ([FileReuse]); each checkpoint stays
+ * self-contained on disk.
+ *
  * Release protocol: a commit's manifest write adds the new entry and moves the released ones to `releasing`;
  * [release] deletes their files; the next write (a commit, [close], or the next writer's [open]) drops the
  * entries whose files are gone. A crash anywhere leaves each released checkpoint listed in `releasing` until
@@ -71,6 +75,8 @@ internal class RunWriter private constructor(
     private val hook: (StorageStep) -> Unit,
     private val claim: WriterClaim?,
     initial: Manifest,
+    /** Takes unchanged files from the previous commit ([FileReuse]); null when reuse is off. */
+    private val reuse: FileReuse?,
 ) : AutoCloseable {
     /** The manifest as last written (or read at open). */
     var manifest: Manifest = initial
@@ -114,8 +120,15 @@ internal class RunWriter private constructor(
             releaseOne(pending)?.let { if (pending.path != path) throw it }
         }
 
+        val planned = reuse?.prepare(files, manifest)
+        // A failure below leaves the previous checkpoint's state unknown to reuse: it offers nothing until a commit succeeds.
+        reuse?.forget()
+        var written: List<FileEntry> = emptyList()
         val pending = try {
-            store.commit(path, files, { entries -> Codecs.encode(CheckpointMetadata(FORMAT_VERSION, manifest.runId, facts, entries)) }, hook)
+            store.commit(path, planned?.files ?: files, { entries ->
+                written = entries
+                Codecs.encode(CheckpointMetadata(FORMAT_VERSION, manifest.runId, facts, entries))
+            }, hook)
         } catch (e: IOException) {
             if (e is dev.ckpt.RunLockedException) throw e
             throw IOException("could not save checkpoint ${store.describe(path)}: ${e.message ?: e.javaClass.simpleName}; ${cleanupNote(e)}", e)
@@ -136,6 +149,7 @@ internal class RunWriter private constructor(
             throw IOException("could not save checkpoint ${store.describe(path)}: ${e.message ?: e.javaClass.simpleName}; ${cleanupNote(e)}", e)
         }
         pending.finish()
+        if (planned != null) reuse?.committed(path, entry.checkpointSha256, written, planned)
         return entry
     }
 
@@ -334,6 +348,7 @@ internal class RunWriter private constructor(
             hook: (StorageStep) -> Unit = {},
             log: (String) -> Unit = {},
             warn: (String) -> Unit = SafeFiles::warn,
+            reuse: Boolean = true,
         ): RunWriter {
             store.warnings = warn
             val lock = store.lock(owner)
@@ -343,6 +358,7 @@ internal class RunWriter private constructor(
                 val writer = RunWriter(
                     store, policySettings, lock, hook, claim,
                     existing ?: Manifest(runId = UUID.randomUUID().toString(), policySettings = policySettings),
+                    if (reuse) FileReuse() else null,
                 )
                 // The claim: one conditional write, before anything else changes, that makes every later write of
                 // an earlier writer fail. It keeps the run's policy fingerprint, which resuming compares with. (Part

@@ -164,7 +164,7 @@ private fun writerThroughput(base: Path, rounds: Int) {
         val config = ModelSnapshot.configurationOf(model)
         var n = 0
         val runDir = base.resolve("writer-run")
-        RunWriter.open(FileRunStore(runDir), "bench").use { writer ->
+        RunWriter.open(FileRunStore(runDir), "bench", reuse = false).use { writer ->
             val ckpt = {
                 val started = System.nanoTime()
                 val facts = CheckpointFacts(CheckpointKind.FULL, ++n, null, n.toLong(), emptyMap(), null, null, false, Instant.EPOCH)
@@ -245,7 +245,7 @@ private fun scaling(base: Path, rounds: Int) {
             model.fit(Digits.train(), 1, 1437) // one batch: the variables exist
             val params = ModelSnapshot.take(model, CheckpointKind.WEIGHTS, null).floatCount
             var n = 0
-            RunWriter.open(FileRunStore(base.resolve("scaling-$width")), "bench").use { writer ->
+            RunWriter.open(FileRunStore(base.resolve("scaling-$width")), "bench", reuse = false).use { writer ->
                 val times = rounds(rounds, 1, listOf({
                     val started = System.nanoTime()
                     val facts = CheckpointFacts(CheckpointKind.WEIGHTS, ++n, null, n.toLong(), emptyMap(), null, null, false, Instant.EPOCH)

@@ -95,6 +95,19 @@ class CrashSpec : FunSpec({
         }
     }
 
+    test("a lane with a frozen layer: kills while files are being linked leave a run that opens, verifies, loads and resumes exactly") {
+        val frozenKills = setting("frozen.kills", 10).toInt()
+        val lane = CrashLane(CrashTarget.local(tempdir().toPath().resolve("frozen")), Random(seed + 100), frozenKills, maxDelayMillis, frozen = true)
+        val result = lane.run()
+        println(
+            "CrashSpec (frozen lane): $frozenKills kills; ${result.timedInCommit} of the ${result.timed} timed kills landed with a " +
+                "commit begun and not yet reported; ${result.commitsSeen} commits reported; ${result.linkedFilesSeen} hard-linked files seen in listed checkpoints",
+        )
+        withClue("every kill landed on a running child") { result.liveKills shouldBe frozenKills }
+        withClue("listed checkpoints shared hard-linked files after the kills") { (result.linkedFilesSeen > 0) shouldBe true }
+        withClue("every timed launch and the final launch were checked for unlisted directories") { result.unlistedChecks shouldBe result.timed + 1 }
+    }
+
     test("a crash between a commit and its retention's deletions: the resumed run deletes what was released") {
         val (train, valid) = (Digits.train() to Digits.validation())
         val base = tempdir().toPath()
@@ -142,13 +155,21 @@ internal class CrashTarget(val base: String, val run: String, val runDir: Path, 
 }
 
 /** One run's sequence of launch, kill, check. */
-internal class CrashLane(private val target: CrashTarget, private val random: Random, private val kills: Int, private val maxDelayMillis: Long) {
+internal class CrashLane(
+    private val target: CrashTarget,
+    private val random: Random,
+    private val kills: Int,
+    private val maxDelayMillis: Long,
+    /** Train with the hidden layer frozen: commits hard-link its files from the previous checkpoint. */
+    private val frozen: Boolean = false,
+) {
     private val base: Path = target.logs
     private val runDir: Path = target.runDir
     private var launches = 0
     private var listedAfterKills = 0
     private var commitsSeen = 0
     private var unlistedChecks = 0
+    private var linkedFilesSeen = 0
 
     class Result(
         val liveKills: Int,
@@ -162,6 +183,8 @@ internal class CrashLane(private val target: CrashTarget, private val random: Ra
         val beyondRetentionAfterKills: Int,
         /** Times the run directory was checked for unlisted checkpoint directories, each once a launch had opened the run. */
         val unlistedChecks: Int,
+        /** Files of listed checkpoints with more than one link, summed over the checks after each kill (frozen lanes). */
+        val linkedFilesSeen: Int = 0,
     )
 
     fun run(): Result {
@@ -237,7 +260,7 @@ internal class CrashLane(private val target: CrashTarget, private val random: Ra
         // Checkpoints released just before a kill were deleted when the next run resumed: only retention's keep.
         val listed = Checkpoints.open(target.run).all.size
         withClue("listed checkpoints after a clean resumed run (keepLast = 2, keepBest = 2)") { (listed <= RETAINED) shouldBe true }
-        return Result(liveKills, timed, timedInCommit, early, commitsSeen, inFlight, listedAfterKills, unlistedChecks)
+        return Result(liveKills, timed, timedInCommit, early, commitsSeen, inFlight, listedAfterKills, unlistedChecks, linkedFilesSeen)
     }
 
     /**
@@ -265,7 +288,7 @@ internal class CrashLane(private val target: CrashTarget, private val random: Ra
         launches++
         return ChildJvm.start(
             CrashTrainer::class.java.name,
-            listOf(target.base, stopAfterCommits.toString()),
+            listOf(target.base, stopAfterCommits.toString()) + listOfNotNull("frozen".takeIf { frozen }),
             base.resolveSibling("${base.name}-child.log"),
             target.jvmOptions,
         )
@@ -297,8 +320,13 @@ internal class CrashLane(private val target: CrashTarget, private val random: Ra
         }
         val best = run.best()
         val latest = run.latest()
-        Digits.newCompiledModel().use { best.loadWeightsInto(it) }
-        Digits.newCompiledModel().use { latest.loadWeightsInto(it) }
+        CrashPolicy.newModel(frozen).use { best.loadWeightsInto(it) }
+        CrashPolicy.newModel(frozen).use { latest.loadWeightsInto(it) }
+        if (frozen) {
+            linkedFilesSeen += run.all.sumOf { checkpoint ->
+                Files.list(runDir.resolve(checkpoint.path)).use { files -> files.filter { (Files.getAttribute(it, "unix:nlink") as Int) > 1 }.count().toInt() }
+            }
+        }
         val steps = run.all.map { it.step }
         withClue("latest is the newest listed checkpoint: $steps") { latest.step shouldBe steps.max() }
         return CrashPolicy.numbering(latest.path)

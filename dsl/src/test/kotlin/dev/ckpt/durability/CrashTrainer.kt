@@ -4,7 +4,9 @@ import dev.ckpt.CheckpointCallback
 import dev.ckpt.kotlindl.Digits
 import dev.ckpt.checkpoint
 import dev.ckpt.kotlindl.Models
+import org.jetbrains.kotlinx.dl.api.core.Sequential
 import org.jetbrains.kotlinx.dl.api.core.callback.Callback
+import org.jetbrains.kotlinx.dl.api.core.layer.core.Dense
 import org.jetbrains.kotlinx.dl.api.core.history.BatchTrainingEvent
 import org.jetbrains.kotlinx.dl.api.core.history.TrainingHistory
 import java.nio.file.Path
@@ -15,8 +17,9 @@ import kotlin.system.exitProcess
  * checkpoint every [CrashPolicy.SAVE_EVERY] batches and releases old ones (keepLast + keepBest), always with
  * `resume = true`, so each launch continues the run the previous (killed) launch left.
  *
- * Usage: `CrashTrainer <base> <stop after N new commits, 0 = train until killed>`, the base being a directory or an
- * `s3://bucket/prefix` (the S3 variant, [dev.ckpt.s3.S3CrashSpec]).
+ * Usage: `CrashTrainer <base> <stop after N new commits, 0 = train until killed> [frozen]`, the base being a directory
+ * or an `s3://bucket/prefix` (the S3 variant, [dev.ckpt.s3.S3CrashSpec]); with `frozen`, the MLP's hidden layer is
+ * frozen ([CrashPolicy.newModel]), so most commits hard-link its files from the previous checkpoint.
  *
  * Protocol on stdout, one line each, flushed: `TRAIN_BEGIN` once ckpt has opened (and recovered and restored)
  * the run, `COMMITTING <path>` when the writer begins a commit, `SAVED <path>` after each commit ckpt reports
@@ -27,13 +30,16 @@ import kotlin.system.exitProcess
 object CrashTrainer {
     @JvmStatic
     fun main(args: Array<String>) {
-        require(args.size == 2) { "usage: CrashTrainer <base directory or s3://bucket/prefix> <stop after N commits, 0 = never>" }
+        require(args.size in 2..3 && args.getOrNull(2) in listOf(null, "frozen")) {
+            "usage: CrashTrainer <base directory or s3://bucket/prefix> <stop after N commits, 0 = never> [frozen]"
+        }
         val base = args[0]
         val stopAfter = args[1].toInt()
+        val frozen = args.getOrNull(2) == "frozen"
         val (train, _) = (Digits.train() to Digits.validation())
         val saver = CrashPolicy.callback(base)
         saver.beforeCommit = { path -> say("COMMITTING $path") }
-        Digits.newCompiledModel().use { model ->
+        CrashPolicy.newModel(frozen).use { model ->
             model.fit(train, CrashPolicy.EPOCHS, CrashPolicy.BATCH_SIZE, listOf(saver, Reporter(saver, stopAfter)))
         }
         say("DONE")
@@ -85,6 +91,13 @@ internal object CrashPolicy {
             resume = true
             if (!s3) directory = Path.of(base)
         }
+    }
+
+    /** The fixture MLP, compiled; [frozen]: its hidden layer is not trained (transfer learning's frozen backbone). */
+    fun newModel(frozen: Boolean): Sequential {
+        val model = Digits.newModel()
+        if (frozen) (model.layers.single { it.name == "hidden" } as Dense).isTrainable = false
+        return model.also(Digits::compile)
     }
 
     /** (epoch, step) of a checkpoint path as the template formats it (with or without the run prefix). */
