@@ -133,7 +133,8 @@ class S3ReuseSpec : FunSpec({
         open(bucket).use { w ->
             w.save("e01", 1, files = model(1))
             Faults.failPut(bucket, 1) { it.endsWith("e02/checkpoint.json") }
-            shouldThrow<IOException> { w.save("e02", 2, files = model(2)) }
+            val sent = puts(bucket) { shouldThrow<IOException> { w.save("e02", 2, files = model(2)) } }
+            copies(sent) shouldContainExactly listOf("e02/frozen.txt", "e02/embedding.txt")
             Faults.injected(bucket) shouldBe 1
             Faults.clear(bucket)
         }
