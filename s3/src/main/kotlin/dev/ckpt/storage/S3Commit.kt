@@ -14,7 +14,8 @@ import java.util.HexFormat
  *    replaces;
  * 3. PUT the model files, then `checkpoint.json` (sizes and SHA-256 of the files): the commit marker; a file the
  *    previous checkpoint holds unchanged ([CheckpointFile.reuse]) is instead copied server-side from that
- *    checkpoint's object (CopyObject), and written after all when that object is gone or no longer its size;
+ *    checkpoint's object (CopyObject), and written after all when that object is gone or no longer its size, or
+ *    the server refuses the copy (with a warning);
  * 4. (the caller writes `manifest.json`) then [finish] deletes the replaced versions and the pending marker, or
  *    [abandon] deletes what this commit created.
  *
@@ -166,6 +167,11 @@ internal class S3Commit(private val store: S3RunStore, private val path: String,
             val there = objects.etag(to)
             if (there == null || !sameEtag(seen.etag, there)) throw if (there != null) appeared(to, e) else IOException(e.message, e.cause)
             there
+        } catch (e: IOException) {
+            // A server that refuses this copy (one without CopyObject, or without If-None-Match on it) can still take
+            // the PUT; were the copy made after all, the create-only PUT of the same bytes recognises it by its ETag.
+            store.warnings("the server-side copy of ${objects.describe(from)} to ${objects.describe(to)} failed (${e.message}); ckpt writes the file instead")
+            return null
         }
         created += to to etag?.trim('"')
         return source.entry

@@ -35,7 +35,8 @@ class S3ReuseSpec : FunSpec({
     fun head(epoch: Int) = FloatArray(20) { it + epoch / 8f }
     fun model(epoch: Int) = variables(mapOf("frozen" to frozen, "embedding" to embedding, "head" to head(epoch)))
 
-    fun open(bucket: String): RunWriter = RunWriter.open(S3TestServer.store(bucket), "fp-1", FIXED_CLOCK, "trainer (pid 1)")
+    fun open(bucket: String, warn: (String) -> Unit = {}): RunWriter =
+        RunWriter.open(S3TestServer.store(bucket), "fp-1", FIXED_CLOCK, "trainer (pid 1)", warn = warn)
 
     /** The PUTs (CopyObject included) [block] sends to [bucket]'s keys, with their header names. */
     fun puts(bucket: String, block: () -> Unit): List<LoopbackOnly.Sent> {
@@ -125,6 +126,30 @@ class S3ReuseSpec : FunSpec({
         }
         val run = RunReader.open(S3TestServer.store(bucket))
         run.verify(run.manifest.entry("e02")!!) shouldBe CheckpointStatus.Ok
+        restored(bucket, "e02", "frozen.txt", frozen.size) shouldBe bits(frozen)
+    }
+
+    test("a server that refuses the copy gets the file PUT, with a warning naming both objects") {
+        val bucket = S3TestServer.newBucket("reuse-refused")
+        val warnings = mutableListOf<String>()
+        open(bucket) { warnings += it }.use { w ->
+            w.save("e01", 1, files = model(1))
+            Faults.failCopies(bucket)
+            try {
+                val sent = puts(bucket) { w.save("e02", 2, files = model(2)) }
+                copies(sent) shouldContainExactly listOf("e02/frozen.txt", "e02/embedding.txt")
+                uploads(sent).filter { it.startsWith("e02/") } shouldContainExactly
+                    listOf("e02/frozen.txt", "e02/embedding.txt", "e02/head.txt", "e02/checkpoint.json")
+            } finally {
+                Faults.clear(bucket)
+            }
+        }
+        warnings.filter { "server-side copy" in it }.map { it.substringBefore(" failed") } shouldContainExactly listOf(
+            "the server-side copy of s3://$bucket/runs/x/e01/frozen.txt to s3://$bucket/runs/x/e02/frozen.txt",
+            "the server-side copy of s3://$bucket/runs/x/e01/embedding.txt to s3://$bucket/runs/x/e02/embedding.txt",
+        )
+        val run = RunReader.open(S3TestServer.store(bucket))
+        run.verify().allOk shouldBe true
         restored(bucket, "e02", "frozen.txt", frozen.size) shouldBe bits(frozen)
     }
 
