@@ -2,6 +2,8 @@ package dev.ckpt.storage
 
 import dev.ckpt.CorruptRunException
 import java.io.IOException
+import java.security.MessageDigest
+import java.util.HexFormat
 
 /**
  * One checkpoint commit by the marker protocol, on an [S3RunStore]:
@@ -10,17 +12,23 @@ import java.io.IOException
  *    writer's write in progress; refuse when it holds objects ckpt did not write;
  * 2. PUT the pending marker `.<name>.ckpt-tmp-<hex>` listing every key the commit will create and the versions it
  *    replaces;
- * 3. PUT the model files, then `checkpoint.json` (sizes and SHA-256 of the files): the commit marker;
+ * 3. PUT the model files, then `checkpoint.json` (sizes and SHA-256 of the files): the commit marker; a file the
+ *    previous checkpoint holds unchanged ([CheckpointFile.reuse]) is instead copied server-side from that
+ *    checkpoint's object (CopyObject), and written after all when that object is gone or no longer its size, or
+ *    the server refuses the copy (with a warning);
  * 4. (the caller writes `manifest.json`) then [finish] deletes the replaced versions and the pending marker, or
  *    [abandon] deletes what this commit created.
  *
  * With conditional writes every PUT is `If-None-Match: *`: an object that appears meanwhile belongs to another
- * writer and fails the commit rather than being overwritten. It never copies an object to move it.
+ * writer and fails the commit rather than being overwritten (a copy sends `If-None-Match: *` too, which S3 honours
+ * and S3Proxy 2.9.0 ignores). It never copies an object to move it: a copy leaves the source where it is, so the
+ * new checkpoint stays self-contained when retention deletes the old one.
  */
 internal class S3Commit(private val store: S3RunStore, private val path: String, private val hook: (StorageStep) -> Unit) : PendingCommit {
     private val objects = store.objects
     private val run = store.run
-    private val created = ArrayList<Pair<String, ByteArray>>()
+    /** Each object this commit created, with the ETag (unquoted) that shows it still holds what was put or copied. */
+    private val created = ArrayList<Pair<String, String?>>()
     private var markerKey: String? = null
     private var replaces: List<String> = emptyList()
 
@@ -47,9 +55,7 @@ internal class S3Commit(private val store: S3RunStore, private val path: String,
 
             hook(StorageStep.WRITE_FILES)
             val entries = files.map { file ->
-                val bytes = file.bytes()
-                create(run.key("$storedAt/${file.path}"), bytes)
-                FileEntry(file.path, bytes.size.toLong(), Durable.sha256(bytes))
+                file.reuse?.let { copy(file.path, it) } ?: write(file)
             }.sortedBy { it.path }
 
             hook(StorageStep.WRITE_METADATA)
@@ -126,8 +132,56 @@ internal class S3Commit(private val store: S3RunStore, private val path: String,
             val etag = objects.etag(key)
             if (!S3Objects.etagOf(bytes, etag)) throw if (etag != null) appeared(key, e) else IOException(e.message, e.cause)
         }
-        if (remember) created += key to bytes
+        if (remember) created += key to md5Hex(bytes)
     }
+
+    private fun write(file: CheckpointFile): FileEntry {
+        val bytes = file.bytes()
+        create(run.key("$storedAt/${file.path}"), bytes)
+        return FileEntry(file.path, bytes.size.toLong(), Durable.sha256(bytes))
+    }
+
+    /**
+     * Places the file [file] of the checkpoint [source] names at this commit's key by a server-side copy: returns the
+     * entry [source] recorded (not recomputed), or null when that checkpoint, or its object, is gone or no longer
+     * the recorded size, so the caller writes the bytes. The copy is conditional on the source's ETag as a HEAD
+     * just saw it, so what is copied is what was checked.
+     */
+    private fun copy(file: String, source: ReusedFile): FileEntry? {
+        val located = store.locate(source.checkpoint, source.checkpointSha256) ?: return null
+        val from = run.key("${located.storedAt}/$file")
+        val to = run.key("$storedAt/$file")
+        if (from == to) return null
+        val seen = objects.stat(from)
+        if (seen == null || seen.size != source.entry.size) return null
+        val etag = try {
+            objects.copy(from, to, seen.etag, store.mode == S3WriteMode.CONDITIONAL)
+        } catch (e: S3Objects.SourceGone) {
+            return null
+        } catch (e: S3Objects.PreconditionFailed) {
+            // Either the target appeared (another writer, or this copy retried by the SDK) or the source changed.
+            val there = objects.etag(to) ?: return null
+            if (!sameEtag(seen.etag, there)) throw appeared(to, e)
+            there
+        } catch (e: S3Objects.OutcomeUnknown) {
+            val there = objects.etag(to)
+            if (there == null || !sameEtag(seen.etag, there)) throw if (there != null) appeared(to, e) else IOException(e.message, e.cause)
+            there
+        } catch (e: IOException) {
+            // A server that refuses this copy (one without CopyObject, or without If-None-Match on it) can still take
+            // the PUT; were the copy made after all, the create-only PUT of the same bytes recognises it by its ETag.
+            store.warnings("the server-side copy of ${objects.describe(from)} to ${objects.describe(to)} failed (${e.message}); ckpt writes the file instead")
+            return null
+        }
+        created += to to etag?.trim('"')
+        return source.entry
+    }
+
+    private fun md5Hex(bytes: ByteArray): String = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(bytes))
+
+    /** Whether two ETags are the same; an unknown one matches nothing. */
+    private fun sameEtag(expected: String?, etag: String?): Boolean =
+        expected != null && etag != null && expected.trim('"').equals(etag.trim('"'), ignoreCase = true)
 
     private fun appeared(key: String, cause: Exception) = IOException(
         "${objects.describe(key)} appeared while ckpt was about to write it: another writer is writing this run, and " +
@@ -160,10 +214,10 @@ internal class S3Commit(private val store: S3RunStore, private val path: String,
      */
     override fun abandon(failure: Exception) {
         var complete = true
-        for ((key, bytes) in created.asReversed()) {
+        for ((key, expected) in created.asReversed()) {
             try {
                 val etag = objects.etag(key)
-                if (S3Objects.etagOf(bytes, etag)) objects.delete(key) else if (etag != null) complete = false
+                if (sameEtag(expected, etag)) objects.delete(key) else if (etag != null) complete = false
             } catch (e: Exception) {
                 failure.addSuppressed(e)
                 complete = false

@@ -11,11 +11,12 @@ import java.util.concurrent.CopyOnWriteArrayList
  * recorded here, and one to a host other than the loopback address is refused before a byte leaves the JVM.
  */
 class LoopbackOnly : ExecutionInterceptor {
-    data class Sent(val method: String, val host: String, val port: Int, val path: String)
+    /** One request; [headers] are its header names, lower case (a CopyObject is a PUT with `x-amz-copy-source`). */
+    data class Sent(val method: String, val host: String, val port: Int, val path: String, val headers: Set<String> = emptySet())
 
     override fun beforeTransmission(context: Context.BeforeTransmission, executionAttributes: ExecutionAttributes) {
         val request = context.httpRequest()
-        val what = Sent(request.method().name, request.host(), request.port(), request.encodedPath())
+        val what = Sent(request.method().name, request.host(), request.port(), request.encodedPath(), request.headers().keys.mapTo(HashSet()) { it.lowercase() })
         if (request.host() !in LOOPBACK) {
             refused += what
             throw IllegalStateException("refused an S3 request to ${request.host()}: tests talk to 127.0.0.1 only (${request.getUri()})")

@@ -143,6 +143,7 @@ object Faults {
     private val putFaults = ConcurrentHashMap<String, PutFault>()
     private val ignoringConditions: MutableSet<String> = ConcurrentHashMap.newKeySet()
     private val failingDeletes: MutableSet<String> = ConcurrentHashMap.newKeySet()
+    private val failingCopies: MutableSet<String> = ConcurrentHashMap.newKeySet()
 
     /** Fails the [nth] PUT (and, if [sticky], every later one) in [bucket] whose key satisfies [matches]. */
     fun failPut(bucket: String, nth: Int, sticky: Boolean = false, matches: (String) -> Boolean = { true }) {
@@ -157,10 +158,16 @@ object Faults {
         failingDeletes += bucket
     }
 
+    /** Fails every server-side copy (CopyObject) in [bucket] with a 501, as a server without it answers. */
+    fun failCopies(bucket: String) {
+        failingCopies += bucket
+    }
+
     fun clear(bucket: String) {
         putFaults.remove(bucket)
         ignoringConditions.remove(bucket)
         failingDeletes.remove(bucket)
+        failingCopies.remove(bucket)
     }
 
     /** Makes [bucket] accept every PUT whatever its If-None-Match header says, like a server without conditional writes. */
@@ -185,6 +192,9 @@ object Faults {
                     }
                 }
             }
+        }
+        if (method.name == "copyBlob" && container in failingCopies) {
+            throw HttpResponseException("injected fault on COPY", null, HttpResponse.builder().statusCode(501).message("injected").build())
         }
         if (method.name == "removeBlob" && container in failingDeletes) {
             throw HttpResponseException("injected fault on DELETE", null, HttpResponse.builder().statusCode(500).message("injected").build())
